@@ -1,7 +1,6 @@
-import { readdir } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { atifFromValue, declineAtif } from "./atif.js";
-import { asNumber, asString, isRecord, readJsonFile, readTextFile, secondsBetween } from "./files.js";
+import { asNumber, asString, isRecord, listFolder, readJsonFile, readTextFile, secondsBetween } from "./files.js";
 import { clip, clipTail, INSTRUCTION_LIMIT, TEST_MESSAGE_LIMIT, VERIFIER_TAIL_LIMIT } from "./limits.js";
 import { declineTerminusEpisodes, readTerminusEpisodes, terminusInstruction } from "./terminus.js";
 import { decideVerdict, type VerdictEvidence } from "./verdict.js";
@@ -271,13 +270,9 @@ export async function readHarborTrial(input: HarborTrialInput): Promise<{ trial:
 
 /** Trial folders of a job, in a stable order, with attempt numbers per task. */
 async function trialFolders(jobDir: string): Promise<{ name: string; attempt: number }[]> {
-  let names: string[];
-  try {
-    const entries = await readdir(jobDir, { withFileTypes: true });
-    names = entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
-  } catch {
-    return [];
-  }
+  const listed = await listFolder(jobDir);
+  if (!listed.ok) return [];
+  const names = listed.value.dirs.sort();
   const seen = new Map<string, number>();
   return names.map((name) => {
     const task = name.split("__")[0] ?? name;
@@ -288,12 +283,8 @@ async function trialFolders(jobDir: string): Promise<{ name: string; attempt: nu
 }
 
 async function isTrialFolder(dir: string): Promise<boolean> {
-  try {
-    const entries = await readdir(dir);
-    return entries.includes("result.json") || entries.includes("verifier") || entries.includes("agent");
-  } catch {
-    return false;
-  }
+  const listed = await listFolder(dir);
+  return listed.ok && (listed.value.files.includes("result.json") || listed.value.dirs.includes("verifier") || listed.value.dirs.includes("agent"));
 }
 
 /**

@@ -1,6 +1,5 @@
-import { readdir } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import { asNumber, asString, isRecord, readJsonFile, readTextFile, secondsBetween } from "./files.js";
+import { asNumber, asString, isRecord, listFolder, readJsonFile, readTextFile, secondsBetween } from "./files.js";
 import { boundSteps, clip, clipTail, INSTRUCTION_LIMIT, VERIFIER_TAIL_LIMIT } from "./limits.js";
 import { agentLaunchExecutable, instructionFromCommands, stepsFromCommands, stepsFromPane } from "./transcript.js";
 import { readAgentLog, type AgentLog } from "./agent-log.js";
@@ -180,22 +179,13 @@ export async function readTb1Trial(
 
 /** Folders below a run that hold a trial results.json (normally `<task>/<trial>/`). */
 async function* trialDirs(dir: string, depth: number): AsyncGenerator<string> {
-  let entries;
-  try {
-    entries = await readdir(dir, { withFileTypes: true });
-  } catch {
-    return;
-  }
-  const names = entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
-  for (const name of names) {
+  const listed = await listFolder(dir);
+  if (!listed.ok) return;
+  for (const name of listed.value.dirs.sort()) {
     const sub = join(dir, name);
-    let inner: string[] = [];
-    try {
-      inner = await readdir(sub);
-    } catch {
-      continue;
-    }
-    if (inner.includes("results.json") && depth > 0) yield sub;
+    const inner = await listFolder(sub);
+    if (!inner.ok) continue;
+    if (inner.value.files.includes("results.json") && depth > 0) yield sub;
     else if (depth < 3) yield* trialDirs(sub, depth + 1);
   }
 }
