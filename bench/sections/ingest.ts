@@ -7,7 +7,8 @@
  * of `--help` and `--version` against bare Node.
  *
  * Targets: each ratio <= 1.5; RSS at 4× <= 1.3 × RSS at 1× for both commands; --help, --version < 0.15 s.
- * BENCH_PAIRS sets the pairs per figure (default 5); BENCH_CORPORA=tb1 or harbor runs one.
+ * BENCH_PAIRS sets the pairs per figure (default 5); BENCH_CORPORA=tb1 or harbor runs one corpus,
+ * BENCH_SIZES=1x or 4x one size, BENCH_COMMANDS=ingest or mine one command.
  */
 import { emit } from "../lib.js";
 import { harborCorpus, RUNS, tb1Corpus, TRIALS_PER_RUN, type Corpus } from "../corpus.js";
@@ -19,6 +20,8 @@ import { join } from "node:path";
 const SECTION = "ingest";
 const PAIRS = Number(process.env.BENCH_PAIRS) || 5;
 const only = (process.env.BENCH_CORPORA ?? "tb1,harbor").split(",");
+const sizesWanted = (process.env.BENCH_SIZES ?? "1x,4x").split(",");
+const commandsWanted = (process.env.BENCH_COMMANDS ?? "ingest,mine").split(",");
 const manifests = mkdtempSync(join(tmpdir(), "selfharness-bench-manifest-"));
 process.on("exit", () => rmSync(manifests, { recursive: true, force: true }));
 
@@ -49,9 +52,9 @@ async function measureCorpus(corpus: Corpus): Promise<void> {
     { label: "1x", trials: TRIALS_PER_RUN, paths: corpus.one },
     { label: "4x", trials: TRIALS_PER_RUN * RUNS, paths: corpus.four },
   ];
-  for (const command of COMMANDS) {
+  for (const command of COMMANDS.filter((c) => commandsWanted.some((w) => c.name.startsWith(w)))) {
     const rss: number[] = [];
-    for (const size of sizes) {
+    for (const size of sizes.filter((s) => sizesWanted.includes(s.label))) {
       const args = [CLI, ...command.args(size.paths)];
       const files = filesOpened(args, join(corpus.one[0]!, "..", ".."));
       const manifest = join(manifests, `${corpus.name}-${size.label}-${command.name.replace(/\W+/g, "_")}.txt`);
@@ -76,11 +79,11 @@ async function measureCorpus(corpus: Corpus): Promise<void> {
       });
       emit({ section: SECTION, figure: `${command.name} peak RSS`, value: round(peak, 0), unit: "MiB", corpus: name, note: `floor ${round(median(result.a.map((r) => r.rssMiB)), 0)} MiB` });
     }
-    emit({ section: SECTION, figure: `${command.name} peak RSS 4x / 1x`, value: round(rss[1]! / rss[0]!), unit: "x", corpus: `${corpus.name} ${TRIALS_PER_RUN * RUNS} vs ${TRIALS_PER_RUN} trials`, note: "target <= 1.3" });
+    if (rss.length === 2) emit({ section: SECTION, figure: `${command.name} peak RSS 4x / 1x`, value: round(rss[1]! / rss[0]!), unit: "x", corpus: `${corpus.name} ${TRIALS_PER_RUN * RUNS} vs ${TRIALS_PER_RUN} trials`, note: "target <= 1.3" });
   }
 }
 
 ensureBuilt();
-await startup();
+if (process.env.BENCH_STARTUP !== "0") await startup();
 if (only.includes("tb1")) await measureCorpus(tb1Corpus());
 if (only.includes("harbor")) await measureCorpus(harborCorpus());
