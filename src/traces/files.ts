@@ -112,6 +112,8 @@ export async function readJsonFile(path: string, maxBytes = MAX_JSON_BYTES): Pro
   }
 }
 
+const withoutNul = (text: string) => (text.includes("\0") ? text.replace(/\0/g, "") : text);
+
 /** Reads a text file; files over `maxBytes` keep only their last `maxBytes` bytes. */
 export async function readTextFile(path: string, maxBytes = MAX_TEXT_BYTES): Promise<string | undefined> {
   const mounted = inArchive(path);
@@ -119,7 +121,7 @@ export async function readTextFile(path: string, maxBytes = MAX_TEXT_BYTES): Pro
     const file = mounted.archive.file(mounted.path);
     if (!file) return undefined;
     try {
-      return (await mounted.archive.read(file, { tail: maxBytes })).toString("utf8").replace(/\0/g, "");
+      return withoutNul((await mounted.archive.read(file, { tail: maxBytes })).toString("utf8"));
     } catch {
       return undefined;
     }
@@ -131,7 +133,7 @@ export async function readTextFile(path: string, maxBytes = MAX_TEXT_BYTES): Pro
       const length = Math.min(size, maxBytes);
       const buffer = Buffer.alloc(length);
       await handle.read(buffer, 0, length, size - length);
-      return buffer.toString("utf8").replace(/\0/g, "");
+      return withoutNul(buffer.toString("utf8"));
     } finally {
       await handle.close();
     }

@@ -76,12 +76,18 @@ async function buildTb1Trial(record: Record<string, unknown>, info: RunInfo, dir
   let log: AgentLog | undefined;
   let launch: string | undefined;
   if (dir) {
-    paneText = await readTextFile(join(dir, "panes", "post-agent.txt"));
-    commandsText = await readTextFile(join(dir, "commands.txt"));
-    testText = (await readTextFile(join(dir, "sessions", "tests.log"))) ?? (await readTextFile(join(dir, "panes", "post-test.txt")));
+    // Read together: the files of one trial are independent, and the disk serves them at once.
+    const [commands, tests, agentLog] = await Promise.all([
+      readTextFile(join(dir, "commands.txt")),
+      readTextFile(join(dir, "sessions", "tests.log")).then((text) => text ?? readTextFile(join(dir, "panes", "post-test.txt"))),
+      readTextFile(join(dir, "sessions", "agent.log")),
+    ]);
+    commandsText = commands;
+    testText = tests;
     launch = commandsText ? agentLaunchExecutable(commandsText) : undefined;
-    const agentLog = await readTextFile(join(dir, "sessions", "agent.log"));
     if (agentLog !== undefined) log = readAgentLog(agentLog, launch);
+    // The pane's last screen is read only when the agent's own log does not give its steps.
+    if (!log || log.kind === "unknown") paneText = await readTextFile(join(dir, "panes", "post-agent.txt"));
     // A known agent's own log is its steps. An unknown agent's log is read as a shell session, and so
     // is the pane (the last screen only): whichever shows more of the agent's commands wins;
     // commands.txt is the fallback when neither holds a prompt.
