@@ -6,6 +6,9 @@ import { hasAgentWork, isCompletionAction, isReadOnly, isVerification, oneLine, 
 import { terminalText } from "../traces/terminal.js";
 import { failedTests, testMessage, verifierText } from "./verifier.js";
 import { countTokens } from "./tokens.js";
+import { runFacts } from "./digest.js";
+
+export { runFacts } from "./digest.js";
 
 export const DEFAULT_EVIDENCE_TOKENS = 6000;
 
@@ -108,23 +111,6 @@ function verifierMessages(members: MinedFailure[], detail: Detail): { text: stri
     .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
     .slice(0, detail.messages)
     .map(([text, count]) => ({ text, count }));
-}
-
-/** Time used against the limit, and why the run ended, in plain words. */
-export function runFacts(trial: Trial): string {
-  const { agentSeconds, limitSeconds } = trial.duration ?? {};
-  const time =
-    agentSeconds !== undefined && limitSeconds !== undefined
-      ? `ran ${Math.round(agentSeconds)} s of its ${Math.round(limitSeconds)} s limit`
-      : agentSeconds !== undefined
-        ? `ran ${Math.round(agentSeconds)} s (limit not recorded)`
-        : limitSeconds !== undefined
-          ? `time used not recorded (limit ${Math.round(limitSeconds)} s)`
-          : "time not recorded";
-  const stop = trial.stopReason ? `stopped: ${oneLine(terminalText(trial.stopReason), 160)}` : "stop reason not recorded";
-  const label = trial.failureMode && trial.failureMode !== trial.stopReason ? `; harness label ${trial.failureMode}` : "";
-  const tokens = trial.tokens?.output !== undefined && trial.tokens.output > 0 ? `; ${trial.tokens.output} output tokens` : "";
-  return `${time}; ${stop}${label}${tokens}`;
 }
 
 function failureSection(member: MinedFailure, detail: Detail): string[] {

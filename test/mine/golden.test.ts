@@ -8,8 +8,9 @@
  * test/mine/golden.test.ts` and say why in the commit.
  */
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { readTrials } from "../../src/traces/index.js";
 import { buildEvidence, detectSignals, mineWeaknesses } from "../../src/mine/index.js";
@@ -96,6 +97,33 @@ describe("reading and mining give what they gave before", () => {
       }
       expect(golden[input.name], `no recorded digest for ${input.name}: run with UPDATE_GOLDEN=1`).toBeDefined();
       expect(now).toEqual(golden[input.name]);
+    });
+  }
+});
+
+describe("the mine command, streaming summaries, gives what mining the whole trials gives", () => {
+  const everyTask = ["--config", resolve(repoRoot, "fixtures/mine/mine-every-task.yml")];
+  const cases: { name: string; args: string[]; paths: string[]; real: boolean }[] = [
+    { name: "example, default split", args: [], paths: [resolve(repoRoot, "examples/terminal-agent/traces")], real: false },
+    { name: "example, every task", args: everyTask, paths: [resolve(repoRoot, "examples/terminal-agent/traces")], real: false },
+    { name: "real Terminal-Bench 1 and Harbor runs, default split", args: [], paths: ["tb1-mini-swe-agent", "tb1-leaderboard", "skillsbench-harbor"].map((n) => resolve(realTraces, n)), real: true },
+    { name: "real Terminal-Bench 1 and Harbor runs, every task", args: everyTask, paths: ["tb1-mini-swe-agent", "tb1-leaderboard", "skillsbench-harbor"].map((n) => resolve(realTraces, n)), real: true },
+  ];
+  for (const c of cases) {
+    it.skipIf(c.real && !hasRealTraces)(`${c.name}${c.real && !hasRealTraces ? ` (${NO_REAL_TRACES})` : ""}`, async () => {
+      const { main } = await import("../../src/cli.js");
+      const { memoryIo } = await import("../../src/cli/io.js");
+      const { loadCliConfig } = await import("../../src/cli/options.js");
+      const { mineTrials } = await import("../../src/loop/mine.js");
+      const io = memoryIo();
+      const empty = mkdtempSync(join(tmpdir(), "selfharness-golden-"));
+      expect(await main(["node", "selfharness", "mine", "--json", "--repo", empty, ...c.args, ...c.paths], io)).toBe(0);
+      const config = await loadCliConfig({ repo: empty, ...(c.args[1] ? { config: c.args[1] } : {}) });
+      const { trials } = await readTrials(c.paths);
+      const whole = await mineTrials({ config, llm: null, labelCache: new Map() }, trials);
+      expect(io.stdout).toBe(`${JSON.stringify(whole.result, null, 2)}\n`);
+      // Not a comparison of two empty results: mining every task finds weaknesses in both corpora.
+      if (c.args === everyTask) expect(whole.result.weaknesses.length).toBeGreaterThan(0);
     });
   }
 });
