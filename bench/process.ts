@@ -1,7 +1,8 @@
 /**
  * Whole-process measurements, the way a user runs the CLI: wall time from spawn to exit, and peak
  * RSS as the process itself saw it (bench/process/rss.mjs, preloaded into every measured process
- * alike). Paired runs alternate which side goes first, so drift on a shared machine hits both.
+ * alike, started from a small shell so that it does not inherit this process's peak). Paired runs
+ * alternate which side goes first, so drift on a shared machine hits both.
  */
 import { spawn, spawnSync } from "node:child_process";
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statSync } from "node:fs";
@@ -35,7 +36,13 @@ export function runNode(args: string[], options: { allowFailure?: boolean; env?:
   const out = openSync("/dev/null", "w");
   return new Promise((resolve, reject) => {
     const start = process.hrtime.bigint();
-    const child = spawn(process.execPath, ["--import", RSS, ...args], { stdio: ["ignore", out, "pipe"], cwd: options.cwd ?? scratch, env: { ...process.env, ...options.env, BENCH_RSS_FILE: rssFile } });
+    // Through a shell that waits for it: Linux keeps a process's peak RSS across exec, so a child
+    // forked straight from this (large) process would report this process's size as its own peak.
+    const child = spawn("/bin/sh", ["-c", '"$0" "$@"; exit $?', process.execPath, "--import", RSS, ...args], {
+      stdio: ["ignore", out, "pipe"],
+      cwd: options.cwd ?? scratch,
+      env: { ...process.env, ...options.env, BENCH_RSS_FILE: rssFile },
+    });
     let stderr = "";
     child.stderr!.on("data", (chunk: Buffer) => {
       if (stderr.length < 4000) stderr += chunk.toString("utf8");
