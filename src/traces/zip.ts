@@ -22,7 +22,7 @@ export interface ZipLimits {
 
 export const DEFAULT_ZIP_LIMITS: ZipLimits = {
   maxEntries: 200_000,
-  maxTotalBytes: 4 * 1024 ** 3,
+  maxTotalBytes: 2 * 1024 ** 3,
   maxEntryBytes: 1024 ** 3,
   maxRatio: 200,
   ratioFloorBytes: 1024 * 1024,

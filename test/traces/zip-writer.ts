@@ -15,6 +15,8 @@ export interface RawEntry {
    * number `alias` (entries overlapping, the way a few KB of zip hold gigabytes).
    */
   alias?: number;
+  /** Data already deflated, and the size it inflates to (its checksum is not checked by readers). */
+  prepacked?: { data: Buffer; size: number };
 }
 
 /**
@@ -49,14 +51,14 @@ export function buildZip(entries: RawEntry[]): Buffer {
       continue;
     }
     const raw = Buffer.isBuffer(entry.data) ? entry.data : Buffer.from(entry.data ?? "", "utf8");
-    const packed = entry.deflate ? deflateRawSync(raw) : raw;
+    const packed = entry.prepacked ? entry.prepacked.data : entry.deflate ? deflateRawSync(raw) : raw;
     // An encrypted entry starts with a 12-byte encryption header; readers check the sizes against it.
     const body = entry.encrypted ? Buffer.concat([Buffer.alloc(12, 7), packed]) : packed;
     const name = Buffer.from(entry.name, "utf8");
-    const method = entry.deflate ? 8 : 0;
+    const method = entry.deflate || entry.prepacked ? 8 : 0;
     const flags = 0x0800 | (entry.encrypted ? 1 : 0);
-    const crc = crc32(raw);
-    const size = entry.declaredSize ?? raw.length;
+    const crc = entry.prepacked ? 0 : crc32(raw);
+    const size = entry.declaredSize ?? entry.prepacked?.size ?? raw.length;
     const local = Buffer.alloc(30);
     local.writeUInt32LE(0x04034b50, 0);
     local.writeUInt16LE(20, 4);
