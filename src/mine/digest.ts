@@ -2,7 +2,7 @@ import type { Trial } from "../traces/types.js";
 import { terminalText } from "../traces/terminal.js";
 import { oneLine, traceOf } from "./actions.js";
 import { cut, fence } from "./excerpt.js";
-import { failedTests, testMessage } from "./verifier.js";
+import { failedTests, summaryLines, testMessage } from "./verifier.js";
 
 /** Time used against the limit, and why the run ended, in plain words. */
 export function runFacts(trial: Trial): string {
@@ -42,10 +42,9 @@ export function actionDigest(trial: Trial, max = DIGEST_ACTIONS): string {
 
 /** A short, bounded digest of one failed trial for the model: instruction, run facts, verifier, actions. */
 export function trialDigest(trial: Trial): string {
-  const tests = failedTests(trial)
-    .slice(0, 5)
-    .map((t) => `- ${t.name}: ${cut(terminalText(testMessage(trial, t) ?? "(no message)"), 300)}`)
-    .join("\n");
+  const shown = failedTests(trial).slice(0, 5);
+  const lines = shown.some((t) => !t.message) ? summaryLines(trial) : [];
+  const tests = shown.map((t) => `- ${t.name}: ${cut(terminalText(testMessage(trial, t, lines) ?? "(no message)"), 300)}`).join("\n");
   const body = [
     `Instruction (head):\n${cut(terminalText(trial.instruction ?? "(not recorded)"), 1200, 0.9)}`,
     `Run: ${runFacts(trial)}`,
