@@ -3,6 +3,7 @@ import { atifFromValue, declineAtif } from "./atif.js";
 import { asNumber, asString, isRecord, listFolder, readJsonFile, readTextFile, secondsBetween } from "./files.js";
 import { clip, clipTail, INSTRUCTION_LIMIT, TEST_MESSAGE_LIMIT, VERIFIER_TAIL_LIMIT } from "./limits.js";
 import { declineTerminusEpisodes, readTerminusEpisodes, terminusInstruction } from "./terminus.js";
+import { inOrder, READ_AHEAD } from "./concurrency.js";
 import { decideVerdict, type VerdictEvidence } from "./verdict.js";
 import type { IngestError, Step, TestResult, Trial } from "./types.js";
 
@@ -299,10 +300,14 @@ export async function* readHarborJob(jobDir: string, jobResult?: Record<string, 
     else yield { path: join(jobDir, "result.json"), message: `trial_results[${index}] is not an object; skipped` };
   }
   const attempts = new Map<string, number>();
-  for (const { name, attempt } of await trialFolders(jobDir)) {
+  // A few trial folders are read at once, yielded in order.
+  const read = inOrder(await trialFolders(jobDir), READ_AHEAD, async ({ name, attempt }) => {
     const dir = join(jobDir, name);
-    if (!(await isTrialFolder(dir))) continue;
-    const { trial, errors } = await readHarborTrial({ dir, run, attempt });
+    return { name, attempt, read: (await isTrialFolder(dir)) ? await readHarborTrial({ dir, run, attempt }) : undefined };
+  });
+  for await (const { name, attempt, read: trialRead } of read) {
+    if (!trialRead) continue;
+    const { trial, errors } = trialRead;
     listed.delete(name);
     listed.delete(trial.id.slice(run.length + 1));
     attempts.set(trial.task, Math.max(attempts.get(trial.task) ?? 0, attempt));

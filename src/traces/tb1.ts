@@ -4,6 +4,7 @@ import { boundSteps, clip, clipTail, INSTRUCTION_LIMIT, VERIFIER_TAIL_LIMIT } fr
 import { agentLaunchExecutable, instructionFromCommands, stepsFromCommands, stepsFromPane } from "./transcript.js";
 import { readAgentLog, type AgentLog } from "./agent-log.js";
 import { terminalText } from "./terminal.js";
+import { inOrder, READ_AHEAD } from "./concurrency.js";
 import { decideVerdict, type VerdictEvidence } from "./verdict.js";
 import type { IngestError, Step, TestResult, Trial } from "./types.js";
 import type { TrialOrError } from "./harbor.js";
@@ -168,7 +169,7 @@ export async function readTb1Trial(
   info: RunInfo,
   runRecord?: Record<string, unknown>,
   parsed?: Record<string, unknown>,
-): Promise<{ trial: Trial; errors: IngestError[] }> {
+): Promise<{ trial: Trial; errors: IngestError[]; brokenRecord: boolean }> {
   const errors: IngestError[] = [];
   const path = join(dir, "results.json");
   let record = parsed;
@@ -180,7 +181,7 @@ export async function readTb1Trial(
   // The folder's own file wins; the run-level entry fills in when it is broken. With neither, the trial
   // still counts, as invalid (no verdict), so a corrupt artifact cannot hide a trial.
   const merged = record ?? runRecord ?? {};
-  return { trial: await buildTb1Trial(merged, info, dir, dir), errors };
+  return { trial: await buildTb1Trial(merged, info, dir, dir), errors, brokenRecord: record === undefined };
 }
 
 /** Folders below a run that hold a trial results.json (normally `<task>/<trial>/`). */
@@ -218,9 +219,13 @@ export async function* readTb1Run(runDir: string, runResults?: Record<string, un
     if (name && isRecord(entry)) listed.set(name, entry);
     else yield { path: resultsPath, message: `results[${index}] ${isRecord(entry) ? "has no trial_name" : "is not an object"}; skipped` };
   }
-  for await (const dir of trialDirs(runDir, 0)) {
-    const name = basename(dir);
-    const { trial, errors: trialErrors } = await readTb1Trial(dir, info, listed.get(name));
+  // A few trials are read at once; one whose own results.json is broken is rebuilt in its turn from
+  // the run's entry, which earlier trials may have claimed.
+  const read = inOrder(trialDirs(runDir, 0), READ_AHEAD, async (dir) => ({ dir, ...(await readTb1Trial(dir, info)) }));
+  for await (const own of read) {
+    const name = basename(own.dir);
+    const runRecord = own.brokenRecord ? listed.get(name) : undefined;
+    const { trial, errors: trialErrors } = runRecord ? await readTb1Trial(own.dir, info, runRecord) : own;
     yield* trialErrors;
     listed.delete(name);
     listed.delete(trial.id.slice(info.run.length + 1));
