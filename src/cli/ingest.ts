@@ -1,13 +1,33 @@
 import type { Command } from "commander";
 import { formatTable } from "../report/table.js";
-import { readTrials, summarizeTrials } from "../traces/index.js";
-import type { Trial } from "../traces/types.js";
+import { isIngestError, streamTrials } from "../traces/index.js";
+import type { IngestError, IngestTotals, Trial } from "../traces/types.js";
 import type { CliIo } from "./io.js";
 import { addFormatOption, type TraceOptions } from "./options.js";
 
 function tokenCell(trial: Trial): string {
   if (!trial.tokens) return "-";
   return String((trial.tokens.input ?? 0) + (trial.tokens.output ?? 0));
+}
+
+/** `JSON.stringify(value, null, 2)` as it reads nested `depth` levels deep in a larger document. */
+const nested = (value: unknown, depth: number) => JSON.stringify(value, null, 2).replaceAll("\n", `\n${"  ".repeat(depth)}`);
+
+/**
+ * Writes `{ trials, totals, errors }` exactly as `JSON.stringify(..., null, 2)` would, one trial at a
+ * time as it is read: the document is never held whole, nor are the trials.
+ */
+class JsonOutput {
+  private trials = 0;
+  constructor(private readonly io: CliIo) {
+    io.write('{\n  "trials": [');
+  }
+  trial(trial: Trial): void {
+    this.io.write(`${this.trials++ === 0 ? "" : ","}\n    ${nested(trial, 2)}`);
+  }
+  end(totals: IngestTotals, errors: IngestError[]): void {
+    this.io.write(`${this.trials > 0 ? "\n  " : ""}],\n  "totals": ${nested(totals, 1)},\n  "errors": ${nested(errors, 1)}\n}\n`);
+  }
 }
 
 export function registerIngest(program: Command, io: CliIo): void {
@@ -17,21 +37,33 @@ export function registerIngest(program: Command, io: CliIo): void {
     .argument("<path...>", "folders, files or .zip artifacts to read")
     .option("--json", "print { trials, totals, errors } as JSON instead of a table");
   addFormatOption(command).action(async (paths: string[], options: TraceOptions & { json?: boolean }) => {
-      const { trials, errors } = await readTrials(paths, { format: options.format });
-      for (const error of errors) io.err(`${error.path}: ${error.message}`);
-      const totals = summarizeTrials(trials);
-      if (options.json) {
-        io.out(JSON.stringify({ trials, totals, errors }, null, 2));
-      } else if (trials.length > 0) {
-        const rows = trials.map((t) => [t.task, t.attempt, t.outcome, t.infra?.kind ?? "", t.steps.length, tokenCell(t)]);
-        io.out(formatTable(["task", "attempt", "outcome", "infra", "steps", "tokens"], rows, ["left", "right", "left", "left", "right", "right"]));
-        io.out(`\n${totals.trials} trials: ${totals.pass} pass, ${totals.fail} fail, ${totals.invalid} invalid${errors.length ? ` (${errors.length} errors, see stderr)` : ""}`);
+    // Streamed: a trial is written (or reduced to its table row) and dropped, so memory stays flat
+    // however many trials the inputs hold.
+    const json = options.json ? new JsonOutput(io) : undefined;
+    const rows: (string | number)[][] = [];
+    const errors: IngestError[] = [];
+    const totals: IngestTotals = { trials: 0, pass: 0, fail: 0, invalid: 0 };
+    for await (const item of streamTrials(paths, { format: options.format })) {
+      if (isIngestError(item)) {
+        errors.push(item);
+        io.err(`${item.path}: ${item.message}`);
+        continue;
       }
-      if (trials.length === 0) {
-        io.err("selfharness ingest: no trials could be read from the given paths");
-        io.exit(2);
-      } else if (errors.some((e) => e.message === "path does not exist")) {
-        io.exit(2);
-      }
-    });
+      totals.trials++;
+      totals[item.outcome]++;
+      if (json) json.trial(item);
+      else rows.push([item.task, item.attempt, item.outcome, item.infra?.kind ?? "", item.steps.length, tokenCell(item)]);
+    }
+    if (json) json.end(totals, errors);
+    else if (totals.trials > 0) {
+      io.out(formatTable(["task", "attempt", "outcome", "infra", "steps", "tokens"], rows, ["left", "right", "left", "left", "right", "right"]));
+      io.out(`\n${totals.trials} trials: ${totals.pass} pass, ${totals.fail} fail, ${totals.invalid} invalid${errors.length ? ` (${errors.length} errors, see stderr)` : ""}`);
+    }
+    if (totals.trials === 0) {
+      io.err("selfharness ingest: no trials could be read from the given paths");
+      io.exit(2);
+    } else if (errors.some((e) => e.message === "path does not exist")) {
+      io.exit(2);
+    }
+  });
 }

@@ -2,7 +2,10 @@ import type { Log } from "../loop/host.js";
 
 /** Where a command writes, and how it reports its exit code; tests pass their own. */
 export interface CliIo {
+  /** Writes a line: a newline is added unless the text ends with one. */
   out(text: string): void;
+  /** Writes the text as it is, for output streamed in pieces. */
+  write(text: string): void;
   err(text: string): void;
   /** Sets the process exit code for this invocation (0 unless a command says otherwise). */
   exit(code: number): void;
@@ -14,6 +17,7 @@ export function processIo(): CliIo & { code: number } {
   const io = {
     code: 0,
     out: (text: string) => out(text.endsWith("\n") ? text : `${text}\n`),
+    write: (text: string) => out(text),
     err: (text: string) => err(text.endsWith("\n") ? text : `${text}\n`),
     exit: (code: number) => {
       io.code = code;
@@ -30,6 +34,9 @@ export function memoryIo(): CliIo & { stdout: string; stderr: string; code: numb
     code: 0,
     out: (text: string) => {
       io.stdout += text.endsWith("\n") ? text : `${text}\n`;
+    },
+    write: (text: string) => {
+      io.stdout += text;
     },
     err: (text: string) => {
       io.stderr += text.endsWith("\n") ? text : `${text}\n`;

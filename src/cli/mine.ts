@@ -1,13 +1,14 @@
 import { readFile, writeFile } from "node:fs/promises";
 import type { Command } from "commander";
-import { llmFromEnv } from "../llm/client.js";
 import type { LoopContext } from "../loop/host.js";
-import { findWeakness, mineTrials } from "../loop/mine.js";
-import { evidenceFor } from "../loop/draft.js";
-import { LABEL_CLASSES, type LabelEntry, type MineResult, type Weakness } from "../mine/index.js";
+import { findWeakness, mineSummaries, trialSummarizer } from "../loop/mine.js";
+import { LABEL_CLASSES, type LabelEntry } from "../mine/label.js";
+import type { MineResult, TrialSummary, Weakness } from "../mine/index.js";
+import { isIngestError, streamTrials } from "../traces/index.js";
+import type { Trial } from "../traces/types.js";
 import { formatTable } from "../report/table.js";
 import type { CliIo } from "./io.js";
-import { action, addConfigOptions, addFormatOption, loadCliConfig, readTaskFile, readTraces, UsageError, wholeNumber, type ConfigOptions, type TraceOptions } from "./options.js";
+import { action, addConfigOptions, addFormatOption, loadCliConfig, readTaskFile, streamTraces, UsageError, wholeNumber, type ConfigOptions, type TraceOptions } from "./options.js";
 
 interface MineCliOptions extends ConfigOptions, TraceOptions {
   heldOut?: string;
@@ -46,6 +47,11 @@ async function readLabelCache(file: string): Promise<Map<string, LabelEntry>> {
     }
   }
   return cache;
+}
+
+/** A second, quiet read of the same traces (the first printed the warnings). */
+async function readAgain(paths: string[], options: TraceOptions, keep: (trial: Trial) => unknown): Promise<void> {
+  for await (const item of streamTrials(paths, { format: options.format })) if (!isIngestError(item)) keep(item);
 }
 
 function indent(text: string, prefix = "    "): string {
@@ -124,12 +130,17 @@ export function registerMine(program: Command, io: CliIo): void {
       if (options.labelBudget !== undefined) config.mine.labelBudget = options.labelBudget;
       const ctx: LoopContext = { config, llm: null, labelCache: new Map() };
       if (config.mine.labelBudget > 0) {
+        // The model client is loaded only when a model is asked for: plain mining starts without it.
+        const { llmFromEnv } = await import("../llm/client.js");
         ctx.llm = llmFromEnv(options.model ?? config.propose.model);
         if (!ctx.llm) throw new UsageError("--label-budget needs a model: pass --model (or set OPENAI_MODEL) and set OPENAI_BASE_URL or OPENAI_API_KEY");
         if (options.labelCache) ctx.labelCache = await readLabelCache(options.labelCache);
       }
-      const { trials } = await readTraces(paths, options, io);
-      const mined = await mineTrials(ctx, trials);
+      // Each trial is summarised as it is read and let go: memory stays flat however large the corpus.
+      const summarize = trialSummarizer(ctx);
+      const summaries: TrialSummary[] = [];
+      await streamTraces(paths, options, io, (trial) => void summaries.push(summarize(trial)));
+      const mined = await mineSummaries(ctx, summaries);
       if (mined.labelling) {
         const { calls, fromCache, skipped, errors } = mined.labelling;
         for (const error of errors) io.err(`label ${error.trial}: ${error.reason}`);
@@ -140,7 +151,12 @@ export function registerMine(program: Command, io: CliIo): void {
       if (options.evidence !== undefined) {
         const found = findWeakness(mined.result.weaknesses, options.evidence);
         if (!found.ok) throw new UsageError(found.reason);
-        const packet = evidenceFor(ctx, found.weakness, mined);
+        // The packet quotes whole trials: the weakness's failures and the passing trials, read again.
+        const members = new Set(found.weakness.trials);
+        const trials: Trial[] = [];
+        await readAgain(paths, options, (trial) => (members.has(trial.id) || trial.outcome === "pass") && trials.push(trial));
+        const { evidenceFor } = await import("../loop/draft.js");
+        const packet = evidenceFor(ctx, found.weakness, { ...mined, trials });
         io.out(options.json ? JSON.stringify(packet, null, 2) : `${packet.text}\n\n(${packet.tokens} tokens)`);
         return;
       }

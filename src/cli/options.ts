@@ -4,8 +4,8 @@ import { InvalidArgumentError, Option, type Command } from "commander";
 import { CONFIG_PATH, formatProblems, parseConfig, validateConfig } from "../config/load.js";
 import type { SelfharnessConfig } from "../config/schema.js";
 import { INPUT_FORMATS, type InputFormat } from "../traces/formats.js";
-import { readTrials } from "../traces/index.js";
-import type { IngestResult } from "../traces/types.js";
+import { isIngestError, streamTrials } from "../traces/index.js";
+import type { IngestError, IngestResult, Trial } from "../traces/types.js";
 import type { CliIo } from "./io.js";
 import { parseTaskList } from "./tasks.js";
 
@@ -71,13 +71,40 @@ async function requireFolder(dir: string, option: string): Promise<void> {
   if (!found.isDirectory()) throw new UsageError(`${option} ${dir}: not a folder`);
 }
 
+/**
+ * Streams trials to `onTrial` one at a time, printing each unreadable file as a warning; no trial
+ * at all is an error. Nothing of a trial is kept unless `onTrial` keeps it.
+ */
+export async function streamTraces(
+  paths: string[],
+  options: TraceOptions,
+  io: CliIo,
+  onTrial: (trial: Trial) => void | Promise<void>,
+  label = "",
+  onError?: (error: IngestError) => void,
+): Promise<{ trials: number; errors: number }> {
+  let trials = 0;
+  let errors = 0;
+  for await (const item of streamTrials(paths, { format: options.format })) {
+    if (isIngestError(item)) {
+      errors++;
+      onError?.(item);
+      io.err(`warning: ${label ? `${label}: ` : ""}${item.path}: ${item.message}`);
+    } else {
+      trials++;
+      await onTrial(item);
+    }
+  }
+  if (trials === 0) {
+    throw new UsageError(`no trials could be read from ${label ? `--${label} ` : ""}${paths.join(" ")}${errors > 0 ? " (see the warnings above)" : ""}`);
+  }
+  return { trials, errors };
+}
+
 /** Reads traces, printing each unreadable file as a warning; no trial at all is an error. */
 export async function readTraces(paths: string[], options: TraceOptions, io: CliIo, label = ""): Promise<IngestResult> {
-  const result = await readTrials(paths, { format: options.format });
-  for (const error of result.errors) io.err(`warning: ${label ? `${label}: ` : ""}${error.path}: ${error.message}`);
-  if (result.trials.length === 0) {
-    throw new UsageError(`no trials could be read from ${label ? `--${label} ` : ""}${paths.join(" ")}${result.errors.length > 0 ? " (see the warnings above)" : ""}`);
-  }
+  const result: IngestResult = { trials: [], errors: [] };
+  await streamTraces(paths, options, io, (trial) => void result.trials.push(trial), label, (error) => result.errors.push(error));
   return result;
 }
 

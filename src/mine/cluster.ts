@@ -1,50 +1,16 @@
 import { createHash } from "node:crypto";
 import type { Trial } from "../traces/types.js";
-import type { Finding, MechanismKind, MineOptions, MineResult, ModelRate, SignalKind, Weakness } from "./types.js";
-import { cutOff, DETECTORS, isAgentTimeout, viewOf } from "./signals.js";
+import type { Finding, MechanismKind, MineOptions, MineResult, ModelRate, Weakness } from "./types.js";
+import { DETECTORS, isAgentTimeout, viewOf } from "./signals.js";
 import { hasAgentWork } from "./actions.js";
-import { failedTests, terminalCause } from "./verifier.js";
-import { renderSteps } from "./excerpt.js";
+import { terminalCause } from "./verifier.js";
+import { dominantFinding, MECHANISM_ORDER } from "./priority.js";
 import { suspectTasks } from "./suspect.js";
+import { isTrialSummary, summarizeTrial, type TrialSummary } from "./summary.js";
+
+export { dominantFinding, MECHANISM_PRIORITY } from "./priority.js";
 
 export const DEFAULT_MINE_OPTIONS: MineOptions = { minFailures: 2, minTasks: 2, heldOut: [] };
-
-/**
- * Which finding names the mechanism when a failure shows several: the earliest cause in the chain
- * that a harness edit can address comes first. A long install killed by the timeout comes before
- * the mock the agent then wrote; a stand-in before the unchecked claim that presents it; the broad
- * symptoms (failing commands, a timeout label) come last.
- */
-export const MECHANISM_PRIORITY: readonly SignalKind[] = [
-  "context-overflow",
-  "format-error",
-  "interactive-hang",
-  "foreground-long-operation",
-  "env-lost",
-  "gave-up",
-  "fabricated-result",
-  "missing-dependency",
-  "wrong-output-path",
-  "missing-artifact",
-  "repeated-failing-command",
-  "stalled-loop",
-  "unverified-completion",
-  "tool-error-then-stop",
-  "late-or-no-write",
-  "timeout",
-];
-
-/** The model labeller's own classes, after every detected mechanism. */
-const LABEL_ONLY: readonly MechanismKind[] = ["misread-instruction", "wrong-solution"];
-
-export function dominantFinding(findings: Finding[]): Finding | undefined {
-  const order: readonly string[] = [...MECHANISM_PRIORITY, ...LABEL_ONLY];
-  const rank = (kind: string) => {
-    const at = order.indexOf(kind);
-    return at === -1 ? order.length : at;
-  };
-  return [...findings].sort((a, b) => rank(a.kind) - rank(b.kind))[0];
-}
 
 const MECHANISM_TITLES: Record<MechanismKind, string> = {
   "foreground-long-operation": "Runs long installs, downloads or training in the foreground until a time limit kills them",
@@ -93,12 +59,12 @@ export function weaknessId(signature: { cause: string; mechanism: string }): str
  * does not mine.
  */
 export function weaknessTest(id: string): { mechanism: MechanismKind; shows: (trial: Trial) => boolean } | null {
-  const mechanism = [...MECHANISM_PRIORITY, ...LABEL_ONLY].find((m) => weaknessId({ cause: signatureCause(m), mechanism: m }) === id);
+  const mechanism = MECHANISM_ORDER.find((m) => weaknessId({ cause: signatureCause(m), mechanism: m }) === id);
   if (!mechanism) return null;
   return { mechanism, shows: (trial) => trial.outcome === "fail" && analyseFailure(trial).dominant?.kind === mechanism };
 }
 
-/** One failure with what the miner learnt about it. */
+/** One failure with what the miner learnt about it (the evidence packet reads its whole trial). */
 export interface MinedFailure {
   trial: Trial;
   findings: Finding[];
@@ -109,20 +75,33 @@ export interface MinedFailure {
   observed: boolean;
 }
 
+/** The dominant finding of a failure: its detectors' findings, else the model's label. */
+function withLabel(id: string, findings: Finding[], labels?: ReadonlyMap<string, Finding>): { findings: Finding[]; dominant?: Finding } {
+  const label = findings.length === 0 ? labels?.get(id) : undefined;
+  const all = label ? [{ ...label, basis: label.basis ?? ("model" as const) }] : findings;
+  const dominant = dominantFinding(all);
+  return { findings: all, ...(dominant ? { dominant } : {}) };
+}
+
 export function analyseFailure(trial: Trial, labels?: ReadonlyMap<string, Finding>): MinedFailure {
   const view = viewOf(trial);
   const findings = Object.values(DETECTORS).flatMap((detect) => detect(view));
-  const label = findings.length === 0 ? labels?.get(trial.id) : undefined;
-  const all = label ? [{ ...label, basis: label.basis ?? ("model" as const) }] : findings;
-  const dominant = dominantFinding(all);
-  return { trial, findings: all, ...(dominant ? { dominant } : {}), cause: terminalCause(trial, isAgentTimeout(trial.failureMode)), observed: hasAgentWork(view) };
+  return { trial, ...withLabel(trial.id, findings, labels), cause: terminalCause(trial, isAgentTimeout(trial.failureMode)), observed: hasAgentWork(view) };
 }
 
 /** The held-out list is applied before anything else, so no later stage can read those trials. */
-export function withoutHeldOut(trials: Trial[], heldOut: readonly string[]): Trial[] {
+export function withoutHeldOut<T extends { task: string }>(trials: T[], heldOut: readonly string[]): T[] {
   if (heldOut.length === 0) return trials;
   const excluded = new Set(heldOut);
   return trials.filter((t) => !excluded.has(t.task));
+}
+
+/** One failure as clustering sees it: its summary, and its dominant finding once labels are in. */
+interface Failure {
+  summary: TrialSummary;
+  details: NonNullable<TrialSummary["failure"]>;
+  findings: Finding[];
+  dominant?: Finding;
 }
 
 function countBy<T>(items: T[], key: (item: T) => string): Map<string, number> {
@@ -131,19 +110,19 @@ function countBy<T>(items: T[], key: (item: T) => string): Map<string, number> {
   return counts;
 }
 
-function pickExamples(members: MinedFailure[]): MinedFailure[] {
+function pickExamples(members: Failure[]): Failure[] {
   // Diverse first: one per task, then one per run, then the rest.
-  const observed = members.filter((m) => m.observed && m.dominant);
-  const chosen: MinedFailure[] = [];
+  const observed = members.filter((m) => m.details.observed && m.dominant);
+  const chosen: Failure[] = [];
   const tasks = new Set<string>();
   const runs = new Set<string>();
-  for (const pass of [(m: MinedFailure) => !tasks.has(m.trial.task), (m: MinedFailure) => !runs.has(m.trial.run), () => true]) {
+  for (const pass of [(m: Failure) => !tasks.has(m.summary.task), (m: Failure) => !runs.has(m.summary.run), () => true]) {
     for (const member of observed) {
       if (chosen.length >= 3) break;
       if (chosen.includes(member) || !pass(member)) continue;
       chosen.push(member);
-      tasks.add(member.trial.task);
-      runs.add(member.trial.run);
+      tasks.add(member.summary.task);
+      runs.add(member.summary.run);
     }
   }
   return chosen;
@@ -156,7 +135,7 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
  * What a trial ran: the agent and the model, the model without its provider prefix
  * (`anthropic/claude-sonnet-4-0` and `claude-sonnet-4-0` are one model).
  */
-export function modelOf(trial: Trial): string {
+export function modelOf(trial: Pick<Trial, "agent" | "model">): string {
   const model = trial.model?.split("/").pop();
   if (trial.agent && model) return `${trial.agent} / ${model}`;
   return model ?? trial.agent ?? "unknown model";
@@ -167,29 +146,27 @@ export function modelOf(trial: Trial): string {
  * actions, the label more often sits on runs the agent ended itself than on runs cut off. For those
  * agents the label alone judges nothing (a failure that did not time out is not a timeout).
  */
-function untrustedTimeoutLabels(trials: Trial[]): Set<string> {
+function untrustedTimeoutLabels(trials: TrialSummary[]): Set<string> {
   const tally = new Map<string, { confirmed: number; contradicted: number }>();
   for (const trial of trials) {
-    if (!isAgentTimeout(trial.failureMode)) continue;
-    const view = viewOf(trial);
-    if (!hasAgentWork(view)) continue;
+    if (!trial.timeoutLabel) continue;
     const key = trial.agent ?? "unknown agent";
     const entry = tally.get(key) ?? { confirmed: 0, contradicted: 0 };
-    if (cutOff(view)) entry.confirmed++;
+    if (trial.timeoutLabel.cutOff) entry.confirmed++;
     else entry.contradicted++;
     tally.set(key, entry);
   }
   return new Set([...tally.entries()].filter(([, t]) => t.contradicted >= 2 && t.contradicted > t.confirmed).map(([agent]) => agent));
 }
 
-function describe(mechanism: string, members: MinedFailure[], totalFailures: number, rates: ModelRate[]) {
-  const withoutActions = members.filter((m) => !m.observed).length;
+function describe(mechanism: string, members: Failure[], totalFailures: number, rates: ModelRate[]) {
+  const withoutActions = members.filter((m) => !m.details.observed).length;
   const title = `${MECHANISM_TITLES[mechanism as MechanismKind] ?? `Fails by ${mechanism}`}${withoutActions === members.length ? " (judged without the agent's actions)" : ""}`;
-  const tasks = [...new Set(members.map((m) => m.trial.task))].sort();
-  const runs = [...new Set(members.map((m) => m.trial.run))].sort();
-  const tests = [...countBy(members.flatMap((m) => failedTests(m.trial)), (t) => t.name)].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  const tasks = [...new Set(members.map((m) => m.summary.task))].sort();
+  const runs = [...new Set(members.map((m) => m.summary.run))].sort();
+  const tests = [...countBy(members.flatMap((m) => m.details.failedTests), (name) => name)].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
   const details = [...countBy(members.filter((m) => m.dominant), (m) => m.dominant!.detail)].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
-  const causes = [...countBy(members, (m) => m.cause)].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  const causes = [...countBy(members, (m) => m.details.cause)].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
   const share = totalFailures === 0 ? 0 : members.length / totalFailures;
   const parts = [`${plural(members.length, "failure")} over ${plural(tasks.length, "task")} (${list(tasks)}) in ${plural(runs.length, "run")}, ${Math.round(share * 100)}% of mined failures.`];
   if (details[0]) parts.push(`Typically: ${details[0][0]}${details.length > 1 ? ` (and ${details.length - 1} similar)` : ""}.`);
@@ -201,8 +178,8 @@ function describe(mechanism: string, members: MinedFailure[], totalFailures: num
 }
 
 /** Failure rate of this mechanism per model, over each model's mined trials. */
-function ratesByModel(members: MinedFailure[], minedTrials: Map<string, number>): ModelRate[] {
-  const failures = countBy(members, (m) => modelOf(m.trial));
+function ratesByModel(members: Failure[], minedTrials: Map<string, number>): ModelRate[] {
+  const failures = countBy(members, (m) => modelOf(m.summary));
   return [...minedTrials.entries()]
     .map(([model, trials]) => ({ model, trials, failures: failures.get(model) ?? 0, rate: trials === 0 ? 0 : (failures.get(model) ?? 0) / trials }))
     .sort((a, b) => b.rate - a.rate || a.model.localeCompare(b.model));
@@ -226,37 +203,40 @@ function liftOf(rates: ModelRate[], target: string | undefined): number {
  * record alone, and among those the ranking favours what the target model does more than the others.
  * Pure and deterministic.
  */
-export function mineWeaknesses(trials: Trial[], options: Partial<MineOptions> = {}): MineResult {
+export function mineWeaknesses(trials: readonly (Trial | TrialSummary)[], options: Partial<MineOptions> = {}): MineResult {
   const settings = { ...DEFAULT_MINE_OPTIONS, ...options };
-  const heldIn = withoutHeldOut(trials, settings.heldOut);
+  // Held-out trials are dropped unread; the rest summarised (detectors run once each). A caller
+  // streaming a corpus passes summaries.
+  const heldIn = withoutHeldOut([...trials], settings.heldOut).map((t) => (isTrialSummary(t) ? t : summarizeTrial(t)));
   const invalid = heldIn.filter((t) => t.outcome === "invalid");
   const suspects = suspectTasks(heldIn);
   const suspectIds = new Set(suspects.flatMap((s) => s.trials));
   const valid = heldIn.filter((t) => t.outcome !== "invalid" && !suspectIds.has(t.id));
   const untrusted = untrustedTimeoutLabels(valid);
   const distrusted = new Set<string>();
-  const failures = valid
-    .filter((t) => t.outcome === "fail")
+  const failures: Failure[] = valid
+    .filter((t) => t.outcome === "fail" && t.failure)
     .sort((a, b) => a.id.localeCompare(b.id))
-    .map((t) => {
-      const failure = analyseFailure(t, settings.labels);
-      if (failure.dominant?.kind !== "timeout" || failure.observed || !untrusted.has(t.agent ?? "unknown agent")) return failure;
-      distrusted.add(t.id);
-      return { trial: failure.trial, findings: [], cause: failure.cause, observed: failure.observed };
+    .map((summary) => {
+      const details = summary.failure!;
+      const failure: Failure = { summary, details, ...withLabel(summary.id, details.findings, settings.labels) };
+      if (failure.dominant?.kind !== "timeout" || details.observed || !untrusted.has(summary.agent ?? "unknown agent")) return failure;
+      distrusted.add(summary.id);
+      return { summary, details, findings: [] };
     });
 
   const minedTrials = countBy(valid, modelOf);
   const target = settings.target ?? [...minedTrials.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]?.[0];
 
-  const groups = new Map<string, MinedFailure[]>();
+  const groups = new Map<string, Failure[]>();
   let unexplained = 0;
   let wrongSolution = 0;
   const judged: Record<string, number> = {};
   let withoutActions = 0;
   for (const failure of failures) {
-    if (!failure.observed) {
+    if (!failure.details.observed) {
       withoutActions++;
-      const how = failure.dominant ? failure.dominant.kind : distrusted.has(failure.trial.id) ? "unexplained (its timeout label is contradicted by the agent's transcripts)" : "unexplained";
+      const how = failure.dominant ? failure.dominant.kind : distrusted.has(failure.summary.id) ? "unexplained (its timeout label is contradicted by the agent's transcripts)" : "unexplained";
       judged[how] = (judged[how] ?? 0) + 1;
     }
     if (!failure.dominant) {
@@ -279,7 +259,7 @@ export function mineWeaknesses(trials: Trial[], options: Partial<MineOptions> = 
     const text = describe(mechanism, members, failures.length, rates);
     if (members.length < settings.minFailures || text.tasks.length < settings.minTasks) continue;
     const signature = { cause: signatureCause(mechanism), mechanism };
-    const withoutTrajectory = members.filter((m) => !m.observed).length;
+    const withoutTrajectory = members.filter((m) => !m.details.observed).length;
     const weakness: Weakness = {
       id: weaknessId(signature),
       signature,
@@ -289,12 +269,10 @@ export function mineWeaknesses(trials: Trial[], options: Partial<MineOptions> = 
       tasks: text.tasks,
       runs: text.runs,
       share: text.share,
-      examples: pickExamples(members).map((m) => ({
-        trial: m.trial.id,
-        steps: m.dominant!.steps,
-        excerpt: renderSteps(m.trial, m.dominant!.steps, { window: 1, maxChars: 300, maxSteps: 4 }),
-      })),
-      trials: members.map((m) => m.trial.id),
+      // The summary's excerpt is around its detectors' dominant finding, or the last steps when none
+      // fired, which is where a model label (it has no steps) points too.
+      examples: pickExamples(members).map((m) => ({ trial: m.summary.id, steps: m.dominant!.steps, excerpt: m.details.excerpt })),
+      trials: members.map((m) => m.summary.id),
       failingTests: text.tests,
       withoutTrajectory,
       byModel: rates,
@@ -309,7 +287,7 @@ export function mineWeaknesses(trials: Trial[], options: Partial<MineOptions> = 
 
   const byKind: Record<string, number> = {};
   for (const trial of invalid) {
-    const kind = trial.infra?.kind ?? "unknown";
+    const kind = trial.infraKind ?? "unknown";
     byKind[kind] = (byKind[kind] ?? 0) + 1;
   }
   return {

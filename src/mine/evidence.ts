@@ -4,8 +4,11 @@ import { analyseFailure, withoutHeldOut, type MinedFailure } from "./cluster.js"
 import { cut, fence, renderSteps } from "./excerpt.js";
 import { hasAgentWork, isCompletionAction, isReadOnly, isVerification, oneLine, traceOf, type TraceView } from "./actions.js";
 import { terminalText } from "../traces/terminal.js";
-import { failedTests, testMessage, verifierText } from "./verifier.js";
+import { failedTests, summaryLines, testMessage, verifierText } from "./verifier.js";
 import { countTokens } from "./tokens.js";
+import { runFacts } from "./digest.js";
+
+export { runFacts } from "./digest.js";
 
 export const DEFAULT_EVIDENCE_TOKENS = 6000;
 
@@ -92,39 +95,43 @@ function passingBehaviour(members: MinedFailure[], passes: Trial[], tasks: Set<s
   return lines;
 }
 
+/**
+ * A trial's failed tests with their messages as a person reads them, and what its verifier said;
+ * worked out once per trial, though every detail level of the packet reads them (a thousand failed
+ * tests against a long verifier output took minutes when each level, and each test, did it again).
+ */
+const verifierViews = new WeakMap<Trial, { tests: { name: string; message: string }[]; text: string }>();
+
+function verifierView(trial: Trial): { tests: { name: string; message: string }[]; text: string } {
+  let view = verifierViews.get(trial);
+  if (!view) {
+    const failed = failedTests(trial);
+    const lines = failed.some((t) => !t.message) ? summaryLines(trial) : [];
+    view = {
+      tests: failed.map((t: TestResult) => ({ name: t.name, message: terminalText(testMessage(trial, t, lines) ?? "(no message)") })),
+      text: verifierText(trial),
+    };
+    verifierViews.set(trial, view);
+  }
+  return view;
+}
+
 /** A failed test's name and message; Terminal-Bench 1 keeps the message in the key, which the reader split. */
-function testLine(trial: Trial, test: TestResult, max: number): string {
-  return `${test.name}: ${oneLine(terminalText(testMessage(trial, test) ?? "(no message)"), max)}`;
+function testLine(test: { name: string; message: string }, max: number): string {
+  return `${test.name}: ${oneLine(test.message, max)}`;
 }
 
 function verifierMessages(members: MinedFailure[], detail: Detail): { text: string; count: number }[] {
   const counts = new Map<string, number>();
   for (const member of members) {
-    const failed = failedTests(member.trial);
-    const lines = failed.length > 0 ? failed.map((t) => testLine(member.trial, t, detail.messageChars)) : [oneLine(terminalText(cut(verifierText(member.trial), detail.messageChars * 2)) || "(no verifier output)", detail.messageChars)];
+    const view = verifierView(member.trial);
+    const lines = view.tests.length > 0 ? view.tests.map((t) => testLine(t, detail.messageChars)) : [oneLine(terminalText(cut(view.text, detail.messageChars * 2)) || "(no verifier output)", detail.messageChars)];
     for (const line of lines) counts.set(line, (counts.get(line) ?? 0) + 1);
   }
   return [...counts.entries()]
     .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
     .slice(0, detail.messages)
     .map(([text, count]) => ({ text, count }));
-}
-
-/** Time used against the limit, and why the run ended, in plain words. */
-export function runFacts(trial: Trial): string {
-  const { agentSeconds, limitSeconds } = trial.duration ?? {};
-  const time =
-    agentSeconds !== undefined && limitSeconds !== undefined
-      ? `ran ${Math.round(agentSeconds)} s of its ${Math.round(limitSeconds)} s limit`
-      : agentSeconds !== undefined
-        ? `ran ${Math.round(agentSeconds)} s (limit not recorded)`
-        : limitSeconds !== undefined
-          ? `time used not recorded (limit ${Math.round(limitSeconds)} s)`
-          : "time not recorded";
-  const stop = trial.stopReason ? `stopped: ${oneLine(terminalText(trial.stopReason), 160)}` : "stop reason not recorded";
-  const label = trial.failureMode && trial.failureMode !== trial.stopReason ? `; harness label ${trial.failureMode}` : "";
-  const tokens = trial.tokens?.output !== undefined && trial.tokens.output > 0 ? `; ${trial.tokens.output} output tokens` : "";
-  return `${time}; ${stop}${label}${tokens}`;
 }
 
 function failureSection(member: MinedFailure, detail: Detail): string[] {
@@ -134,8 +141,8 @@ function failureSection(member: MinedFailure, detail: Detail): string[] {
   if (member.dominant) parts.push(`Detected: ${oneLine(terminalText(member.dominant.detail), detail.messageChars)}`);
   if (trial.duration || trial.stopReason || trial.failureMode) parts.push(`Run: ${runFacts(trial)}.`);
   if (trial.instruction) parts.push("Instruction (head):", fence(terminalText(cut(trial.instruction, detail.instructionChars, 0.9))));
-  const failed = failedTests(trial).slice(0, detail.messages);
-  if (failed.length > 0) parts.push("Failing tests:", fence(failed.map((t) => testLine(trial, t, detail.messageChars)).join("\n")));
+  const failed = verifierView(trial).tests.slice(0, detail.messages);
+  if (failed.length > 0) parts.push("Failing tests:", fence(failed.map((t) => testLine(t, detail.messageChars)).join("\n")));
   parts.push(trial.steps.length > 0 ? "Around the detected step:" : "No record of the agent's actions.");
   if (trial.steps.length > 0) parts.push(fence(renderSteps(trial, focus, { window: detail.window, maxChars: detail.excerptChars, maxSteps: 2 * detail.window + 2 })));
   return parts;

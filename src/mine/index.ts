@@ -2,6 +2,7 @@ export type { EvidencePacket, Finding, LabelOnlyKind, MechanismKind, MineOptions
 export { detectSignals, DETECTORS, completionClaim, viewOf, type Detector, type TrialView } from "./signals.js";
 export { mineWeaknesses, analyseFailure, dominantFinding, modelOf, withoutHeldOut, weaknessId, weaknessTest, DEFAULT_MINE_OPTIONS, MECHANISM_PRIORITY, type MinedFailure } from "./cluster.js";
 export { suspectTasks } from "./suspect.js";
+export { summarizeTrial, heldOutSummary, isTrialSummary, type TrialSummary, type FailureSummary } from "./summary.js";
 export { buildEvidence, runFacts, DEFAULT_EVIDENCE_TOKENS } from "./evidence.js";
 export { labelFailures, trialDigest, actionDigest, LABEL_CLASSES, type LabelEntry, type LabelOptions, type LabelResult } from "./label.js";
 export { countTokens } from "./tokens.js";

@@ -2,13 +2,11 @@ import { z } from "zod";
 import type { Llm } from "../llm/client.js";
 import type { Trial } from "../traces/types.js";
 import type { Finding, MechanismKind } from "./types.js";
-import { MECHANISM_PRIORITY, withoutHeldOut } from "./cluster.js";
-import { detectSignals, viewOf } from "./signals.js";
-import { hasAgentWork, oneLine, traceOf } from "./actions.js";
-import { cut, fence } from "./excerpt.js";
-import { terminalText } from "../traces/terminal.js";
-import { failedTests, testMessage } from "./verifier.js";
-import { runFacts } from "./evidence.js";
+import { withoutHeldOut } from "./cluster.js";
+import { MECHANISM_PRIORITY } from "./priority.js";
+import { isTrialSummary, summarizeTrial, type TrialSummary } from "./summary.js";
+
+export { actionDigest, trialDigest } from "./digest.js";
 
 /** A model's answer for one trial; `kind: null` when it named no known mechanism. */
 export interface LabelEntry {
@@ -70,54 +68,20 @@ const SYSTEM = [
   'Answer with JSON: {"mechanism": "...", "evidence": "one sentence"}.',
 ].join("\n");
 
-const DIGEST_CHARS = 6000;
-const DIGEST_ACTIONS = 30;
-
-/** The agent's commands in order, one line each with how they ended, the last ones kept. */
-export function actionDigest(trial: Trial, max = DIGEST_ACTIONS): string {
-  const { actions, texts } = traceOf(trial);
-  if (actions.length === 0 && texts.length === 0) return "(no record of the agent's actions)";
-  const shown = actions.slice(-max);
-  const lines = shown.map((a) => {
-    const end = a.timedOut ? "killed at the time limit" : a.exitCode !== undefined ? `exit ${a.exitCode}` : a.failed ? "failed" : "ok";
-    const said = a.failed && (a.error || a.output) ? `: ${oneLine(terminalText(a.error ?? a.output.slice(-200)), 120)}` : "";
-    return `#${a.step} $ ${oneLine(terminalText(a.command), 160)} -> ${end}${said}`;
-  });
-  if (actions.length > shown.length) lines.unshift(`(${actions.length - shown.length} earlier commands omitted)`);
-  const last = texts[texts.length - 1];
-  if (last) lines.push(`Last message: ${oneLine(terminalText(last.text), 400)}`);
-  return lines.join("\n");
-}
-
-/** A short, bounded digest of one failed trial for the model: instruction, run facts, verifier, actions. */
-export function trialDigest(trial: Trial): string {
-  const tests = failedTests(trial)
-    .slice(0, 5)
-    .map((t) => `- ${t.name}: ${cut(terminalText(testMessage(trial, t) ?? "(no message)"), 300)}`)
-    .join("\n");
-  const body = [
-    `Instruction (head):\n${cut(terminalText(trial.instruction ?? "(not recorded)"), 1200, 0.9)}`,
-    `Run: ${runFacts(trial)}`,
-    `Failure mode reported by the harness: ${trial.failureMode ?? "none"}`,
-    `Failed tests:\n${tests || "(none reported)"}`,
-    `Verifier output (tail):\n${cut(terminalText(trial.verifierOutput ?? "").slice(-1500), 1200) || "(none)"}`,
-    `What the agent did:\n${actionDigest(trial)}`,
-  ].join("\n\n");
-  return fence(cut(body, DIGEST_CHARS));
-}
-
 function toFinding(entry: LabelEntry): Finding | undefined {
   return entry.kind ? { kind: entry.kind, steps: [], detail: `model label: ${entry.evidence}`, basis: "model" } : undefined;
 }
 
 /**
  * Labels failures that no detector explains, one model call each, within `budget` calls; answers
- * are cached by trial id. Held-out tasks are removed first and never shown to the model.
+ * are cached by trial id. Held-out tasks are removed first and never shown to the model. Summaries
+ * must have been made with `digest: true` for their failures to be shown to the model.
  */
-export async function labelFailures(trials: Trial[], options: LabelOptions): Promise<LabelResult> {
+export async function labelFailures(items: readonly (Trial | TrialSummary)[], options: LabelOptions): Promise<LabelResult> {
   const result: LabelResult = { labels: new Map(), calls: 0, fromCache: 0, skipped: 0, errors: [] };
-  const unexplained = withoutHeldOut(trials, options.heldOut ?? [])
-    .filter((t) => t.outcome === "fail" && detectSignals(t).length === 0)
+  const unexplained = withoutHeldOut([...items], options.heldOut ?? [])
+    .map((t) => (isTrialSummary(t) ? t : summarizeTrial(t, { digest: true })))
+    .filter((t) => t.outcome === "fail" && t.failure && t.failure.findings.length === 0)
     .sort((a, b) => a.id.localeCompare(b.id));
   for (const trial of unexplained) {
     const cached = options.cache.get(trial.id);
@@ -128,12 +92,13 @@ export async function labelFailures(trials: Trial[], options: LabelOptions): Pro
       continue;
     }
     // A trial that shows nothing the agent did gives the model nothing to label from.
-    if (!options.llm || result.calls >= options.budget || !hasAgentWork(viewOf(trial))) {
+    const digest = trial.failure?.digest;
+    if (!options.llm || result.calls >= options.budget || !trial.failure?.observed || digest === undefined) {
       result.skipped++;
       continue;
     }
     result.calls++;
-    const answer = await options.llm.completeJson({ system: SYSTEM, user: `Task: ${trial.task}\n\n${trialDigest(trial)}`, schemaName: "failure_mechanism", schema: JSON_SCHEMA, maxTokens: 300 });
+    const answer = await options.llm.completeJson({ system: SYSTEM, user: `Task: ${trial.task}\n\n${digest}`, schemaName: "failure_mechanism", schema: JSON_SCHEMA, maxTokens: 300 });
     if (!answer.ok) {
       result.errors.push({ trial: trial.id, reason: answer.reason });
       continue;

@@ -5,13 +5,21 @@ export function failedTests(trial: Trial): TestResult[] {
   return (trial.tests ?? []).filter((t) => t.status === "failed");
 }
 
+/** The verifier's short test summary lines (`FAILED tests/test_x.py::test_name - ...`). */
+export function summaryLines(trial: Trial): string[] {
+  return terminalText(trial.verifierOutput ?? "")
+    .split("\n")
+    .filter((l) => /^(?:FAILED|ERROR)\s/.test(l));
+}
+
 /**
  * A failed test's message, or when the reader found none, the one in the verifier's short test
- * summary (`FAILED tests/test_x.py::test_name - AssertionError: ...`).
+ * summary (`FAILED tests/test_x.py::test_name - AssertionError: ...`). Pass `lines` when asking for
+ * many tests of one trial: the output is cleaned and split once, not once per test.
  */
-export function testMessage(trial: Trial, test: TestResult): string | undefined {
+export function testMessage(trial: Trial, test: TestResult, lines?: string[]): string | undefined {
   if (test.message) return test.message;
-  const line = terminalText(trial.verifierOutput ?? "").split("\n").find((l) => /^(?:FAILED|ERROR)\s/.test(l) && l.includes(`::${test.name}`));
+  const line = (lines ?? summaryLines(trial)).find((l) => l.includes(`::${test.name}`));
   return line ? / - (.+)$/.exec(line)?.[1]?.trim() : undefined;
 }
 
@@ -23,9 +31,9 @@ const FAILURE_LINE = /^(?:E\s|FAILED\s|ERROR\s|\w*(?:Error|Exception):)/;
  * lines of its output, else the whole output tail.
  */
 export function verifierText(trial: Trial): string {
-  const messages = failedTests(trial)
-    .map((t) => testMessage(trial, t) ?? "")
-    .filter(Boolean);
+  const failed = failedTests(trial);
+  const lines = failed.some((t) => !t.message) ? summaryLines(trial) : [];
+  const messages = failed.map((t) => testMessage(trial, t, lines) ?? "").filter(Boolean);
   if (messages.length > 0) return messages.join("\n");
   const output = terminalText(trial.verifierOutput ?? "");
   const failures = output.split("\n").filter((line) => FAILURE_LINE.test(line));

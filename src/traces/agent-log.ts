@@ -80,15 +80,23 @@ function collect(into: Collected, line: string): void {
   }
 }
 
-function joined(from: Collected): string {
+/** A part's lines in order, with a line counting those dropped from its middle. */
+function partLines(from: Collected): string[] {
   const tail = [...from.tail.slice(from.next), ...from.tail.slice(0, from.next)];
-  return [...from.head, ...(from.dropped > 0 ? [`[${from.dropped} lines omitted]`] : []), ...tail].join("\n");
+  return [...from.head, ...(from.dropped > 0 ? [`[${from.dropped} lines omitted]`] : []), ...tail];
 }
+
+function joined(from: Collected): string {
+  return partLines(from).join("\n");
+}
+
+/** A prompt line has an `@`: one native search skips the regex on nearly every line. */
+const isPrompt = (line: string) => line.includes("@") && PROMPT.test(line);
 
 /** The line index of the launch: a prompt at which the agent's executable (or a known agent) was typed. */
 function findLaunch(lines: string[], executable: string | undefined): number {
   for (let i = 0; i < lines.length; i++) {
-    const prompt = PROMPT.exec(lines[i]!);
+    const prompt = lines[i]!.includes("@") ? PROMPT.exec(lines[i]!) : null;
     if (!prompt) continue;
     const typed = prompt[1]!.trim();
     const word = typed.split(/\s+/)[0]?.split("/").pop() ?? "";
@@ -105,13 +113,13 @@ function kindOfLauncher(line: string): AgentLog["kind"] {
   return "unknown";
 }
 
-/** Shell commands in the fenced blocks of an agent message, and the message without them. */
-function splitMessage(text: string): { thought: string; commands: string[] } {
+/** Shell commands in the fenced blocks of an agent message (its lines), and the message without them. */
+function splitMessage(lines: string[]): { thought: string; commands: string[] } {
   const thought: string[] = [];
   const commands: string[] = [];
   let block: string[] | undefined;
-  for (const line of text.split("\n")) {
-    const fence = FENCE.exec(line.trim());
+  for (const line of lines) {
+    const fence = line.includes("```") ? FENCE.exec(line.trim()) : null;
     if (block === undefined) {
       if (fence && SHELL_FENCE.test(fence[1]!)) block = [];
       else thought.push(line);
@@ -173,11 +181,11 @@ function readMini(lines: string[], start: number): Pick<AgentLog, "steps" | "sub
   let submitted = false;
   let stopReason: string | undefined;
   for (const [n, step] of raw.entries()) {
-    const { thought, commands } = splitMessage(joined(step.said));
-    const observedText = joined(step.observed);
+    const { thought, commands } = splitMessage(partLines(step.said));
+    const observed = partLines(step.observed);
     // After the last step the shell prompt comes back: that is the harness, not the agent's output.
-    const promptAt = observedText.split("\n").findIndex((l) => PROMPT.test(l));
-    const observation = readObservation(promptAt === -1 ? observedText : observedText.split("\n").slice(0, promptAt).join("\n"));
+    const promptAt = observed.findIndex(isPrompt);
+    const observation = readObservation((promptAt === -1 ? observed : observed.slice(0, promptAt)).join("\n"));
     const agent: Step = { index: steps.length, source: "agent" };
     if (thought) agent.text = clip(thought, TEXT_LIMIT);
     const isSubmit = commands.some((c) => SUBMIT_COMMAND.test(c));
@@ -329,14 +337,17 @@ export function readAgentLog(raw: string, executable?: string): AgentLog {
   return log;
 }
 
+/** Words every PROVIDER_ERROR match contains: a line with none of them is skipped without the regex. */
+const PROVIDER_WORDS = ["Error", "_error", "_quota", "RATE_LIMITED", "status"];
+
 /** Provider errors after the launch; the ones after the agent's last step ended its run. */
 function providerErrors(after: string[], submitted: boolean): AgentLog["providerErrors"] {
   const found: AgentLog["providerErrors"] = [];
-  let lastStepLine = -1;
-  for (let i = 0; i < after.length; i++) if (MINI_STEP.test(after[i]!) || OPENHANDS_BLOCK.test(after[i]!)) lastStepLine = i;
-  for (let i = 0; i < after.length; i++) {
+  let lastStepLine = after.length - 1;
+  while (lastStepLine >= 0 && !MINI_STEP.test(after[lastStepLine]!) && !OPENHANDS_BLOCK.test(after[lastStepLine]!)) lastStepLine--;
+  for (let i = 0; i < after.length && found.length < 20; i++) {
     const line = after[i]!;
-    if (!PROVIDER_ERROR.test(line) || found.length >= 20) continue;
+    if (!PROVIDER_WORDS.some((word) => line.includes(word)) || !PROVIDER_ERROR.test(line)) continue;
     // A retry line says the run went on; an error after the last step with no submission ended it.
     const final = !submitted && i > lastStepLine && !/Retrying|retry in|will retry/i.test(line);
     found.push({ line: line.trim().slice(0, 200), final });

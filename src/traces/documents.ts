@@ -1,5 +1,4 @@
-import { readFile } from "node:fs/promises";
-import { isRecord, readJsonFile, type Read } from "./files.js";
+import { isRecord, readJsonText, type Read } from "./files.js";
 import { MAX_JSON_BYTES } from "./limits.js";
 
 /**
@@ -38,21 +37,20 @@ function parseLines(text: string): { values: Record<string, unknown>[]; badLines
  * Missing, huge, binary and malformed files are a message, never a throw.
  */
 export async function readDocument(path: string, maxBytes = MAX_JSON_BYTES): Promise<Read<JsonDocument>> {
-  const read = await readJsonFile(path, maxBytes);
-  if (read.ok) return { ok: true, value: { kind: "json", value: read.value } };
-  if (!read.message.startsWith("malformed JSON")) return read;
-  // Only a file that is not one JSON value is read again, as lines.
-  let text: string;
+  const text = await readJsonText(path, maxBytes);
+  if (!text.ok) return text;
+  let malformed: string;
   try {
-    text = await readFile(path, "utf8");
+    return { ok: true, value: { kind: "json", value: JSON.parse(text.value) as unknown } };
   } catch (error) {
-    return { ok: false, message: `cannot read: ${error instanceof Error ? error.message : String(error)}` };
+    malformed = `malformed JSON: ${error instanceof Error ? error.message : String(error)}`;
   }
-  const start = text.trimStart()[0];
+  // Only a file that is not one JSON value is read as lines.
+  const start = text.value.trimStart()[0];
   if (start !== "{" && start !== "[") return { ok: false, message: "not JSON (does not start with { or [)" };
-  const lines = parseLines(text);
+  const lines = parseLines(text.value);
   if (lines.firstParsed && lines.values.length > 0) return { ok: true, value: { kind: "jsonl", values: lines.values, badLines: lines.badLines } };
-  return read;
+  return { ok: false, message: malformed };
 }
 
 /** The values a document holds: the value itself, or every line. */

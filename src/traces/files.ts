@@ -1,5 +1,6 @@
-import { open, readFile, stat } from "node:fs/promises";
-import { MAX_JSON_BYTES, MAX_TEXT_BYTES } from "./limits.js";
+import { open, readdir, readFile, stat } from "node:fs/promises";
+import { JSON_SCAN_BYTES, MAX_JSON_BYTES, MAX_JSON_VALUES, MAX_TEXT_BYTES } from "./limits.js";
+import { inArchive } from "./mount.js";
 
 export type Read<T> = { ok: true; value: T } | { ok: false; message: string };
 
@@ -7,29 +8,124 @@ function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** Reads and parses a JSON file; a missing, huge, binary or malformed file is a message, never a throw. */
-export async function readJsonFile(path: string, maxBytes = MAX_JSON_BYTES): Promise<Read<unknown>> {
-  let text: string;
+/** What is at a path: the disk's answer, or an archive's when the path is inside one read in place. */
+export async function pathKind(path: string): Promise<{ kind: "file"; size: number } | { kind: "folder" } | { kind: "other" } | undefined> {
+  const mounted = inArchive(path);
+  if (mounted) {
+    if (mounted.archive.folder(mounted.path)) return { kind: "folder" };
+    const file = mounted.archive.file(mounted.path);
+    return file ? { kind: "file", size: file.size } : undefined;
+  }
+  try {
+    const info = await stat(path);
+    return info.isFile() ? { kind: "file", size: info.size } : info.isDirectory() ? { kind: "folder" } : { kind: "other" };
+  } catch {
+    return undefined;
+  }
+}
+
+/** A folder's files and subfolders by name; symbolic links are neither (never followed). */
+export async function listFolder(dir: string): Promise<Read<{ files: string[]; dirs: string[] }>> {
+  const mounted = inArchive(dir);
+  if (mounted) {
+    const folder = mounted.archive.folder(mounted.path);
+    if (!folder) return { ok: false, message: `ENOENT: no such folder in the archive, '${dir}'` };
+    return { ok: true, value: { files: [...folder.files.keys()], dirs: [...folder.dirs] } };
+  }
+  try {
+    const dirents = await readdir(dir, { withFileTypes: true });
+    return { ok: true, value: { files: dirents.filter((d) => d.isFile()).map((d) => d.name), dirs: dirents.filter((d) => d.isDirectory()).map((d) => d.name) } };
+  } catch (error) {
+    return { ok: false, message: describe(error) };
+  }
+}
+
+/** A whole file of at most `maxBytes`: a bigger, missing or unreadable one is a message. */
+async function readBytes(path: string, maxBytes: number): Promise<Read<Buffer>> {
+  const mounted = inArchive(path);
+  if (mounted) {
+    const file = mounted.archive.file(mounted.path);
+    if (!file) return { ok: false, message: mounted.archive.folder(mounted.path) ? "not a regular file" : `ENOENT: no such file in the archive, '${path}'` };
+    if (file.size > maxBytes) return { ok: false, message: `file is ${file.size} bytes, more than the ${maxBytes} bytes read` };
+    try {
+      return { ok: true, value: await mounted.archive.read(file) };
+    } catch (error) {
+      return { ok: false, message: `cannot read: ${describe(error)}` };
+    }
+  }
   try {
     const info = await stat(path);
     if (!info.isFile()) return { ok: false, message: "not a regular file" };
     if (info.size > maxBytes) return { ok: false, message: `file is ${info.size} bytes, more than the ${maxBytes} bytes read` };
-    const bytes = await readFile(path);
-    if (bytes.length === 0) return { ok: false, message: "empty file" };
-    if (bytes.includes(0)) return { ok: false, message: "binary content (NUL bytes), not JSON" };
-    text = bytes.toString("utf8");
+    return { ok: true, value: await readFile(path) };
   } catch (error) {
     return { ok: false, message: `cannot read: ${describe(error)}` };
   }
+}
+
+/**
+ * The JSON values (objects, arrays, array items, object members) a text holds, counted up to
+ * `stopAt`: one pass over its bytes, skipping strings whole. Linear, whatever the input.
+ */
+export function countJsonValues(bytes: Buffer, stopAt: number): number {
+  let count = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    const byte = bytes[i];
+    if (byte === 0x22) {
+      // To the next quote not escaped by an odd run of backslashes (each run is counted once).
+      for (;;) {
+        const end = bytes.indexOf(0x22, i + 1);
+        if (end === -1) return count;
+        let slashes = 0;
+        while (bytes[end - 1 - slashes] === 0x5c) slashes++;
+        i = end;
+        if (slashes % 2 === 0) break;
+      }
+    } else if (byte === 0x7b || byte === 0x5b || byte === 0x2c) {
+      if (++count > stopAt) return count;
+    }
+  }
+  return count;
+}
+
+/** A JSON file's text: a missing, huge, empty or binary file, or one of too many values, is a message, never a throw. */
+export async function readJsonText(path: string, maxBytes = MAX_JSON_BYTES): Promise<Read<string>> {
+  const read = await readBytes(path, maxBytes);
+  if (!read.ok) return read;
+  const bytes = read.value;
+  if (bytes.length === 0) return { ok: false, message: "empty file" };
+  if (bytes.includes(0)) return { ok: false, message: "binary content (NUL bytes), not JSON" };
+  if (bytes.length > JSON_SCAN_BYTES && countJsonValues(bytes, MAX_JSON_VALUES) > MAX_JSON_VALUES) {
+    return { ok: false, message: `file of ${bytes.length} bytes holds more than ${MAX_JSON_VALUES} JSON values, more than is parsed (its parse would take gigabytes); not read` };
+  }
+  return { ok: true, value: bytes.toString("utf8") };
+}
+
+/** Reads and parses a JSON file; a missing, huge, binary or malformed file is a message, never a throw. */
+export async function readJsonFile(path: string, maxBytes = MAX_JSON_BYTES): Promise<Read<unknown>> {
+  const text = await readJsonText(path, maxBytes);
+  if (!text.ok) return text;
   try {
-    return { ok: true, value: JSON.parse(text) as unknown };
+    return { ok: true, value: JSON.parse(text.value) as unknown };
   } catch (error) {
     return { ok: false, message: `malformed JSON: ${describe(error)}` };
   }
 }
 
+const withoutNul = (text: string) => (text.includes("\0") ? text.replace(/\0/g, "") : text);
+
 /** Reads a text file; files over `maxBytes` keep only their last `maxBytes` bytes. */
 export async function readTextFile(path: string, maxBytes = MAX_TEXT_BYTES): Promise<string | undefined> {
+  const mounted = inArchive(path);
+  if (mounted) {
+    const file = mounted.archive.file(mounted.path);
+    if (!file) return undefined;
+    try {
+      return withoutNul((await mounted.archive.read(file, { tail: maxBytes })).toString("utf8"));
+    } catch {
+      return undefined;
+    }
+  }
   try {
     const handle = await open(path, "r");
     try {
@@ -37,7 +133,7 @@ export async function readTextFile(path: string, maxBytes = MAX_TEXT_BYTES): Pro
       const length = Math.min(size, maxBytes);
       const buffer = Buffer.alloc(length);
       await handle.read(buffer, 0, length, size - length);
-      return buffer.toString("utf8").replace(/\0/g, "");
+      return withoutNul(buffer.toString("utf8"));
     } finally {
       await handle.close();
     }
@@ -48,6 +144,12 @@ export async function readTextFile(path: string, maxBytes = MAX_TEXT_BYTES): Pro
 
 /** The first bytes of a file, for format detection by content. */
 export async function readHead(path: string, bytes: number): Promise<Buffer | undefined> {
+  const mounted = inArchive(path);
+  if (mounted) {
+    const file = mounted.archive.file(mounted.path);
+    if (!file) return undefined;
+    return mounted.archive.read(file, { head: bytes }).catch(() => undefined);
+  }
   try {
     const handle = await open(path, "r");
     try {
@@ -61,7 +163,6 @@ export async function readHead(path: string, bytes: number): Promise<Buffer | un
     return undefined;
   }
 }
-
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }

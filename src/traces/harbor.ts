@@ -1,9 +1,9 @@
-import { readdir } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { atifFromValue, declineAtif } from "./atif.js";
-import { asNumber, asString, isRecord, readJsonFile, readTextFile, secondsBetween } from "./files.js";
+import { asNumber, asString, isRecord, listFolder, readJsonFile, readTextFile, secondsBetween } from "./files.js";
 import { clip, clipTail, INSTRUCTION_LIMIT, TEST_MESSAGE_LIMIT, VERIFIER_TAIL_LIMIT } from "./limits.js";
 import { declineTerminusEpisodes, readTerminusEpisodes, terminusInstruction } from "./terminus.js";
+import { inOrder, READ_AHEAD } from "./concurrency.js";
 import { decideVerdict, type VerdictEvidence } from "./verdict.js";
 import type { IngestError, Step, TestResult, Trial } from "./types.js";
 
@@ -271,13 +271,9 @@ export async function readHarborTrial(input: HarborTrialInput): Promise<{ trial:
 
 /** Trial folders of a job, in a stable order, with attempt numbers per task. */
 async function trialFolders(jobDir: string): Promise<{ name: string; attempt: number }[]> {
-  let names: string[];
-  try {
-    const entries = await readdir(jobDir, { withFileTypes: true });
-    names = entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
-  } catch {
-    return [];
-  }
+  const listed = await listFolder(jobDir);
+  if (!listed.ok) return [];
+  const names = listed.value.dirs.sort();
   const seen = new Map<string, number>();
   return names.map((name) => {
     const task = name.split("__")[0] ?? name;
@@ -288,12 +284,8 @@ async function trialFolders(jobDir: string): Promise<{ name: string; attempt: nu
 }
 
 async function isTrialFolder(dir: string): Promise<boolean> {
-  try {
-    const entries = await readdir(dir);
-    return entries.includes("result.json") || entries.includes("verifier") || entries.includes("agent");
-  } catch {
-    return false;
-  }
+  const listed = await listFolder(dir);
+  return listed.ok && (listed.value.files.includes("result.json") || listed.value.dirs.includes("verifier") || listed.value.dirs.includes("agent"));
 }
 
 /**
@@ -308,10 +300,14 @@ export async function* readHarborJob(jobDir: string, jobResult?: Record<string, 
     else yield { path: join(jobDir, "result.json"), message: `trial_results[${index}] is not an object; skipped` };
   }
   const attempts = new Map<string, number>();
-  for (const { name, attempt } of await trialFolders(jobDir)) {
+  // A few trial folders are read at once, yielded in order.
+  const read = inOrder(await trialFolders(jobDir), READ_AHEAD, async ({ name, attempt }) => {
     const dir = join(jobDir, name);
-    if (!(await isTrialFolder(dir))) continue;
-    const { trial, errors } = await readHarborTrial({ dir, run, attempt });
+    return { name, attempt, read: (await isTrialFolder(dir)) ? await readHarborTrial({ dir, run, attempt }) : undefined };
+  });
+  for await (const { name, attempt, read: trialRead } of read) {
+    if (!trialRead) continue;
+    const { trial, errors } = trialRead;
     listed.delete(name);
     listed.delete(trial.id.slice(run.length + 1));
     attempts.set(trial.task, Math.max(attempts.get(trial.task) ?? 0, attempt));

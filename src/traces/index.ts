@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm, stat } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, dirname, join, sep } from "node:path";
 import { atifFromValue, type AtifTrajectory } from "./atif.js";
@@ -18,7 +18,8 @@ import {
   type InputFormat,
 } from "./detect.js";
 import { readDocument, type JsonDocument } from "./documents.js";
-import { readHead } from "./files.js";
+import { listFolder, readHead, type Read } from "./files.js";
+import { inArchive, mount, mountPoint, unmount } from "./mount.js";
 import { readHarborJob, readLoneHarborTrial, type TrialOrError } from "./harbor.js";
 import { withoutVerdict, type ReadContext, type ResultsFile } from "./judge.js";
 import { readMiniSweAgent } from "./mini-swe-agent.js";
@@ -31,7 +32,11 @@ import { readSweAgent } from "./swe-agent.js";
 import { sweBenchVerdicts } from "./swe-bench.js";
 import { readLoneTb1Trial, readTb1Run } from "./tb1.js";
 import { readTerminusEpisodes } from "./terminus.js";
-import { extractZip, isZipBytes, type ZipLimits } from "./zip.js";
+import { InputBudget } from "./budget.js";
+import { boundTrial } from "./bound.js";
+import { breathe } from "./pace.js";
+import type { ReadLimits } from "./limits.js";
+import { isZipBytes, READABLE_EXTENSIONS, ZipArchive, type ZipLimits } from "./zip.js";
 import type { IngestError, IngestResult, IngestTotals, Step, Trial, TraceFormat } from "./types.js";
 
 export type { InputFormat } from "./detect.js";
@@ -41,10 +46,14 @@ export { readAtifTrajectory, type AtifTrajectory } from "./atif.js";
 export { readHarborJob, readHarborTrial } from "./harbor.js";
 export { readTb1Run, readTb1Trial } from "./tb1.js";
 export { extractZip, isZipBytes, DEFAULT_ZIP_LIMITS, type ZipLimits, type ExtractResult } from "./zip.js";
+export { DEFAULT_READ_LIMITS, type ReadLimits } from "./limits.js";
 
 export interface ReadOptions {
   format?: InputFormat;
+  /** Caps on archives; the total bytes and entries hold for each input as a whole, nested archives included. */
   zipLimits?: Partial<ZipLimits>;
+  /** Trials and seconds each input may take. */
+  limits?: Partial<ReadLimits>;
 }
 
 export function isIngestError(item: Trial | IngestError): item is IngestError {
@@ -57,13 +66,16 @@ const MAX_NESTED_ZIPS = 2;
 /** Everything a walk carries down the tree. */
 interface Walk {
   format: InputFormat;
-  zipLimits: Partial<ZipLimits>;
+  /** The input's one allowance of entries, bytes, trials and time, shared by its nested archives. */
+  budget: InputBudget;
   zipDepth: number;
   /** Results files in reach (SWE-bench reports, trace results): named on the command line, then found beside or above the current folder. */
   reports: ResultsFile[];
   /** Every results file found during this input's walk, to say which judged nothing. */
   found: ResultsFile[];
   survey: Survey;
+  /** How a path of this walk is named to the user: inside an archive, by its place in the archive. */
+  shown: (path: string) => string;
 }
 
 /** Files of one folder already read as part of another (ATIF continuation and subagent segments). */
@@ -164,14 +176,14 @@ async function* readFile(file: string, walk: Walk, explicit: boolean, consumed: 
   if (!read.ok) {
     if (explicit) yield { path: file, message: `not a zip archive and not readable JSON: ${read.message}` };
     else if (looksLikeTrace(basename(file))) yield { path: file, message: read.message };
-    else walk.survey.declined(file, read.message);
+    else walk.survey.declined(walk.shown(file), read.message);
     return;
   }
   const detection = detectFile(read.value, walk.format, explicit);
   if ("declined" in detection) {
     const why = describeDeclines(detection.declined);
     if (explicit) yield { path: file, message: `unrecognised trace format${walk.format === "auto" ? "" : ` for --format ${walk.format}`}: ${why}` };
-    else walk.survey.declined(file, why);
+    else walk.survey.declined(walk.shown(file), why);
     return;
   }
   if (RESULT_KINDS.has(detection.kind)) {
@@ -184,20 +196,52 @@ async function* readFile(file: string, walk: Walk, explicit: boolean, consumed: 
   yield* FILE_READERS[detection.kind as keyof typeof FILE_READERS](doc, file, { reports: walk.reports }, consumed);
 }
 
+/** Nested archives are read from memory: past this size one is not read. */
+const NESTED_ARCHIVE_BYTES = 128 * 1024 * 1024;
+
+/** The bytes of an archive inside an archive, within the artifact's caps. */
+async function nestedArchive(file: string): Promise<Read<Buffer>> {
+  const mounted = inArchive(file)!;
+  const entry = mounted.archive.file(mounted.path);
+  if (!entry) return { ok: false, message: "not a file in its archive" };
+  if (entry.size > NESTED_ARCHIVE_BYTES) return { ok: false, message: `nested archive of ${entry.size} bytes, more than the ${NESTED_ARCHIVE_BYTES} read; not read` };
+  try {
+    return { ok: true, value: await mounted.archive.read(entry) };
+  } catch (error) {
+    return { ok: false, message: `cannot read: ${error instanceof Error ? error.message : String(error)}` };
+  }
+}
+
+/** Reads a zip in place (see ZipArchive), as a folder named after it, with the input's one budget. */
 async function* readZip(file: string, walk: Walk): AsyncGenerator<TrialOrError> {
   if (walk.zipDepth >= MAX_NESTED_ZIPS) {
     yield { path: file, message: `zip nested more than ${MAX_NESTED_ZIPS} levels deep; not read` };
     return;
   }
-  const temp = await mkdtemp(join(tmpdir(), "selfharness-zip-"));
+  let source: string | Buffer = file;
+  if (inArchive(file)) {
+    const bytes = await nestedArchive(file);
+    if (!bytes.ok) {
+      yield { path: file, message: bytes.message };
+      return;
+    }
+    source = bytes.value;
+  }
+  const opened = await ZipArchive.open(source, file, walk.budget.zipLimits, walk.budget.spent);
+  yield* opened.errors;
+  const archive = opened.archive;
+  if (!archive) return;
+  if (archive.files.length === 0) {
+    archive.close();
+    if (opened.errors.length === 0) yield { path: file, message: `none of the archive's ${opened.skipped} entries is a file any reader opens (${READABLE_EXTENSIONS}); not read` };
+    return;
+  }
+  // The folder is named after the archive: an artifact zipped from inside a job keeps the job's name.
+  const root = mountPoint(tmpdir(), basename(file).replace(/\.zip$/i, "") || "artifact");
+  mount(root, archive);
   try {
-    // The folder is named after the archive: an artifact zipped from inside a job keeps the job's name.
-    const root = join(temp, basename(file).replace(/\.zip$/i, "") || "artifact");
-    const extracted = await extractZip(file, root, walk.zipLimits, file);
-    yield* extracted.errors;
-    // Nothing extracted (not a zip, or every entry refused): the errors above say why.
-    if (extracted.files === 0) return;
-    for await (const item of walkFolder(root, { ...walk, zipDepth: walk.zipDepth + 1 }, 0)) {
+    const shown = (path: string) => walk.shown(archivePath(path, root, file));
+    for await (const item of walkFolder(root, { ...walk, zipDepth: walk.zipDepth + 1, shown }, 0)) {
       if (isIngestError(item)) yield { path: archivePath(item.path, root, file), message: item.message };
       else {
         item.source.path = archivePath(item.source.path, root, file);
@@ -205,7 +249,8 @@ async function* readZip(file: string, walk: Walk): AsyncGenerator<TrialOrError> 
       }
     }
   } finally {
-    await rm(temp, { recursive: true, force: true });
+    unmount(root);
+    archive.close();
   }
 }
 
@@ -224,22 +269,19 @@ async function reportsIn(dir: string, names: string[], walk: Walk): Promise<Resu
 }
 
 async function* walkFolder(dir: string, walk: Walk, depth: number): AsyncGenerator<TrialOrError> {
+  // Out of time or bytes: the input's reader says so once (streamTrials); every folder below stops here.
+  if (walk.budget.stopped) return;
   if (depth > MAX_DEPTH) {
     yield { path: dir, message: `folders nested more than ${MAX_DEPTH} levels deep; not read` };
     return;
   }
-  let dirents;
-  try {
-    dirents = await readdir(dir, { withFileTypes: true });
-  } catch (error) {
-    yield { path: dir, message: `cannot list folder: ${error instanceof Error ? error.message : String(error)}` };
+  const listed = await listFolder(dir);
+  if (!listed.ok) {
+    yield { path: dir, message: `cannot list folder: ${listed.message}` };
     return;
   }
   // Symbolic links are never followed: an artifact must not reach outside itself.
-  const entries: FolderEntries = {
-    files: new Set(dirents.filter((d) => d.isFile()).map((d) => d.name)),
-    dirs: new Set(dirents.filter((d) => d.isDirectory()).map((d) => d.name)),
-  };
+  const entries: FolderEntries = { files: new Set(listed.value.files), dirs: new Set(listed.value.dirs) };
   walk.survey.folder(entries);
   const kind = await classifyFolder(dir, entries, walk.format);
   switch (kind.kind) {
@@ -275,6 +317,8 @@ async function* walkFolder(dir: string, walk: Walk, depth: number): AsyncGenerat
   const consumed: Consumed = new Set(reports.map((r) => r.path));
   let problemTaken = false;
   for (const name of candidates) {
+    await breathe();
+    if (walk.budget.stopped) return;
     const path = join(dir, name);
     if (consumed.has(path)) continue;
     let produced = false;
@@ -326,7 +370,8 @@ export async function* streamTrials(paths: string[], options: ReadOptions = {}):
   const found: ResultsFile[] = [...named];
   for (const path of paths) {
     if (reports.has(path)) continue;
-    const walk: Walk = { format, zipLimits: options.zipLimits ?? {}, zipDepth: 0, reports: named, found: [], survey: new Survey() };
+    const budget = new InputBudget(options.limits, options.zipLimits);
+    const walk: Walk = { format, budget, zipDepth: 0, reports: named, found: [], survey: new Survey(), shown: (p) => p };
     let info;
     try {
       info = await stat(path);
@@ -337,22 +382,34 @@ export async function* streamTrials(paths: string[], options: ReadOptions = {}):
     const items = info.isDirectory() ? walkFolder(path, walk, 0) : readSingleFile(path, walk);
     let trials = 0;
     let errors = 0;
+    let stopped = false;
     for await (const item of items) {
       if (isIngestError(item)) {
         errors++;
         yield item;
-        continue;
+      } else if (!budget.takeTrial()) {
+        // Leaving the loop ends the readers below (their clean-up runs): nothing more of this input is read.
+        yield { path, message: budget.trialMessage() };
+        stopped = true;
+        break;
+      } else {
+        trials++;
+        const earlier = seen.get(item.id);
+        if (earlier !== undefined) yield { path: item.source.path, message: `duplicate trial id ${item.id} (already read from ${earlier}); skipped` };
+        else {
+          seen.set(item.id, item.source.path);
+          yield boundTrial(item);
+        }
       }
-      trials++;
-      const earlier = seen.get(item.id);
-      if (earlier !== undefined) {
-        yield { path: item.source.path, message: `duplicate trial id ${item.id} (already read from ${earlier}); skipped` };
-        continue;
-      }
-      seen.set(item.id, item.source.path);
-      yield item;
+      await breathe();
+      if (budget.stopped) break;
+    }
+    if (!stopped && budget.stopped) {
+      yield { path, message: budget.stopMessage(trials) };
+      stopped = true;
     }
     found.push(...walk.found);
+    if (stopped) continue;
     const isFolderInput = info.isDirectory() || isArchiveFile(path);
     if (trials === 0 && (isFolderInput || errors === 0)) yield { path, message: walk.survey.explain(format) };
   }

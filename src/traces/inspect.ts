@@ -9,12 +9,11 @@
  * I/incorrect/P/partial/N/no-answer and anything below 1 fail, with the scorer's explanation as the
  * verifier's message; an errored sample, or one the eval was cancelled before scoring, is invalid.
  */
-import { readdir } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { toCall } from "./calls.js";
 import { stepsFromTurns, turnsOf, type ChatTurn } from "./chat.js";
 import type { JsonDocument } from "./documents.js";
-import { asNumber, asString, isRecord, readJsonFile } from "./files.js";
+import { asNumber, asString, isRecord, listFolder, readJsonFile } from "./files.js";
 import { gradeValue } from "./grades.js";
 import { withoutVerdict } from "./judge.js";
 import { clip, clipTail, TEST_MESSAGE_LIMIT, TEXT_LIMIT, VERIFIER_TAIL_LIMIT } from "./limits.js";
@@ -267,12 +266,9 @@ export async function inspectEvalHeader(dir: string, files: Set<string>, dirs: S
 export async function* readInspectEvalFolder(dir: string, header: Record<string, unknown>): AsyncGenerator<TrialOrError> {
   const context = logContext(header, namePart(basename(dir).replace(/\.eval$/i, "")), dir);
   if (!("status" in header) || !isRecord(header.stats)) context.status ??= "started";
-  let names: string[] = [];
-  try {
-    names = (await readdir(join(dir, "samples"))).filter((n) => n.endsWith(".json"));
-  } catch {
-    // No samples folder: the log was written without samples.
-  }
+  // No samples folder: the log was written without samples.
+  const listed = await listFolder(join(dir, "samples"));
+  const names = listed.ok ? listed.value.files.filter((n) => n.endsWith(".json")) : [];
   if (names.length === 0) {
     yield { path: dir, message: `Inspect log of task ${context.task} holds no samples (status ${context.status ?? "unknown"})` };
     return;

@@ -12,8 +12,19 @@ export const INSTRUCTION_LIMIT = 3000;
 export const MAX_STEPS = 1000;
 /** How many leading steps survive when a trajectory exceeds MAX_STEPS (the rest come from the end). */
 export const HEAD_STEPS = 100;
-/** Largest JSON file parsed whole; bigger files are reported, not read. */
-export const MAX_JSON_BYTES = 256 * 1024 * 1024;
+/**
+ * Largest JSON file parsed whole; bigger files are reported, not read. Far below the heap: a parsed
+ * document takes several times its text, and parsing it holds the event loop.
+ */
+export const MAX_JSON_BYTES = 64 * 1024 * 1024;
+/**
+ * Most values (objects, arrays, items) a JSON file over `JSON_SCAN_BYTES` may hold. The size alone
+ * does not bound the memory: 32 MB of `[{},{},...]` parse into a gigabyte in five seconds, while a
+ * 64 MB trajectory of long strings is a few hundred thousand values.
+ */
+export const MAX_JSON_VALUES = 1_000_000;
+/** Files up to this size are parsed without counting their values: at worst ~100 MB of heap. */
+export const JSON_SCAN_BYTES = 4 * 1024 * 1024;
 /** Largest text file (pane, log) read; only its tail is kept beyond this. */
 export const MAX_TEXT_BYTES = 4 * 1024 * 1024;
 
@@ -65,3 +76,13 @@ export function boundSteps<T extends { index: number; source: string; text?: str
   const kept = [...steps.slice(0, HEAD_STEPS), make(0, `[${dropped} steps omitted]`), ...steps.slice(steps.length - tail)];
   return kept.map((step, index) => ({ ...step, index }));
 }
+
+/** What reading one input (an artifact, a folder, a file named on the command line) may cost. */
+export interface ReadLimits {
+  /** Trials one input may yield; past this the rest of it is not read. */
+  maxTrials: number;
+  /** Seconds one input may take, nested archives included; reading stops there and keeps what it read. */
+  maxSeconds: number;
+}
+
+export const DEFAULT_READ_LIMITS: ReadLimits = { maxTrials: 20_000, maxSeconds: 120 };

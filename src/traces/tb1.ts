@@ -1,10 +1,10 @@
-import { readdir } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import { asNumber, asString, isRecord, readJsonFile, readTextFile, secondsBetween } from "./files.js";
+import { asNumber, asString, isRecord, listFolder, readJsonFile, readTextFile, secondsBetween } from "./files.js";
 import { boundSteps, clip, clipTail, INSTRUCTION_LIMIT, VERIFIER_TAIL_LIMIT } from "./limits.js";
 import { agentLaunchExecutable, instructionFromCommands, stepsFromCommands, stepsFromPane } from "./transcript.js";
 import { readAgentLog, type AgentLog } from "./agent-log.js";
 import { terminalText } from "./terminal.js";
+import { inOrder, READ_AHEAD } from "./concurrency.js";
 import { decideVerdict, type VerdictEvidence } from "./verdict.js";
 import type { IngestError, Step, TestResult, Trial } from "./types.js";
 import type { TrialOrError } from "./harbor.js";
@@ -77,12 +77,18 @@ async function buildTb1Trial(record: Record<string, unknown>, info: RunInfo, dir
   let log: AgentLog | undefined;
   let launch: string | undefined;
   if (dir) {
-    paneText = await readTextFile(join(dir, "panes", "post-agent.txt"));
-    commandsText = await readTextFile(join(dir, "commands.txt"));
-    testText = (await readTextFile(join(dir, "sessions", "tests.log"))) ?? (await readTextFile(join(dir, "panes", "post-test.txt")));
+    // Read together: the files of one trial are independent, and the disk serves them at once.
+    const [commands, tests, agentLog] = await Promise.all([
+      readTextFile(join(dir, "commands.txt")),
+      readTextFile(join(dir, "sessions", "tests.log")).then((text) => text ?? readTextFile(join(dir, "panes", "post-test.txt"))),
+      readTextFile(join(dir, "sessions", "agent.log")),
+    ]);
+    commandsText = commands;
+    testText = tests;
     launch = commandsText ? agentLaunchExecutable(commandsText) : undefined;
-    const agentLog = await readTextFile(join(dir, "sessions", "agent.log"));
     if (agentLog !== undefined) log = readAgentLog(agentLog, launch);
+    // The pane's last screen is read only when the agent's own log does not give its steps.
+    if (!log || log.kind === "unknown") paneText = await readTextFile(join(dir, "panes", "post-agent.txt"));
     // A known agent's own log is its steps. An unknown agent's log is read as a shell session, and so
     // is the pane (the last screen only): whichever shows more of the agent's commands wins;
     // commands.txt is the fallback when neither holds a prompt.
@@ -163,7 +169,7 @@ export async function readTb1Trial(
   info: RunInfo,
   runRecord?: Record<string, unknown>,
   parsed?: Record<string, unknown>,
-): Promise<{ trial: Trial; errors: IngestError[] }> {
+): Promise<{ trial: Trial; errors: IngestError[]; brokenRecord: boolean }> {
   const errors: IngestError[] = [];
   const path = join(dir, "results.json");
   let record = parsed;
@@ -175,27 +181,18 @@ export async function readTb1Trial(
   // The folder's own file wins; the run-level entry fills in when it is broken. With neither, the trial
   // still counts, as invalid (no verdict), so a corrupt artifact cannot hide a trial.
   const merged = record ?? runRecord ?? {};
-  return { trial: await buildTb1Trial(merged, info, dir, dir), errors };
+  return { trial: await buildTb1Trial(merged, info, dir, dir), errors, brokenRecord: record === undefined };
 }
 
 /** Folders below a run that hold a trial results.json (normally `<task>/<trial>/`). */
 async function* trialDirs(dir: string, depth: number): AsyncGenerator<string> {
-  let entries;
-  try {
-    entries = await readdir(dir, { withFileTypes: true });
-  } catch {
-    return;
-  }
-  const names = entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
-  for (const name of names) {
+  const listed = await listFolder(dir);
+  if (!listed.ok) return;
+  for (const name of listed.value.dirs.sort()) {
     const sub = join(dir, name);
-    let inner: string[] = [];
-    try {
-      inner = await readdir(sub);
-    } catch {
-      continue;
-    }
-    if (inner.includes("results.json") && depth > 0) yield sub;
+    const inner = await listFolder(sub);
+    if (!inner.ok) continue;
+    if (inner.value.files.includes("results.json") && depth > 0) yield sub;
     else if (depth < 3) yield* trialDirs(sub, depth + 1);
   }
 }
@@ -222,9 +219,13 @@ export async function* readTb1Run(runDir: string, runResults?: Record<string, un
     if (name && isRecord(entry)) listed.set(name, entry);
     else yield { path: resultsPath, message: `results[${index}] ${isRecord(entry) ? "has no trial_name" : "is not an object"}; skipped` };
   }
-  for await (const dir of trialDirs(runDir, 0)) {
-    const name = basename(dir);
-    const { trial, errors: trialErrors } = await readTb1Trial(dir, info, listed.get(name));
+  // A few trials are read at once; one whose own results.json is broken is rebuilt in its turn from
+  // the run's entry, which earlier trials may have claimed.
+  const read = inOrder(trialDirs(runDir, 0), READ_AHEAD, async (dir) => ({ dir, ...(await readTb1Trial(dir, info)) }));
+  for await (const own of read) {
+    const name = basename(own.dir);
+    const runRecord = own.brokenRecord ? listed.get(name) : undefined;
+    const { trial, errors: trialErrors } = runRecord ? await readTb1Trial(own.dir, info, runRecord) : own;
     yield* trialErrors;
     listed.delete(name);
     listed.delete(trial.id.slice(info.run.length + 1));

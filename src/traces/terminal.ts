@@ -15,13 +15,19 @@ const SHORT_ESCAPE = /\x1b(?:[()*+][0-9A-Za-z]|[@-Z\\-_=>78])/g;
 const CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g;
 /** Spinner frames an agent's UI redraws while it waits for the model (mini-swe-agent's, among others). */
 const SPINNER = /[\u2800-\u28ff] ?(?:Waiting for the LM to respond|Thinking|Working)\.\.\./g;
+const CONTROL_ANY = new RegExp(CONTROL.source);
+const SPINNER_ANY = new RegExp(SPINNER.source);
 /** A line made only of box-drawing rules and blanks (rich's separators). */
 const RULE = /^[\s\u2500-\u257f]*$/;
 export const BINARY_MARKER = "[binary output omitted]";
 
+/** Characters that make a line look like bytes rather than text. */
+const ODD = /[\ufffd\ue000-\uf8ff\x80-\x9f]/;
+
 /** True when a line looks like bytes rather than text: many replacement or private-use characters. */
 function looksBinary(line: string): boolean {
-  if (line.length < 16) return false;
+  // One native scan rules out nearly every line before the count in JavaScript.
+  if (line.length < 16 || !ODD.test(line)) return false;
   let odd = 0;
   for (let i = 0; i < line.length; i++) {
     const code = line.charCodeAt(i);
@@ -32,9 +38,17 @@ function looksBinary(line: string): boolean {
 
 /** One line as the terminal last showed it: what follows the last carriage return wins. */
 function lastRedraw(line: string): string {
-  const trimmed = line.endsWith("\r") ? line.replace(/\r+$/, "") : line;
-  const at = trimmed.lastIndexOf("\r");
-  return at === -1 ? trimmed : trimmed.slice(at + 1);
+  // Trailing carriage returns end the line, they do not clear it (a loop: /\r+$/ retries quadratically).
+  let end = line.length;
+  while (end > 0 && line.charCodeAt(end - 1) === 13) end--;
+  const at = line.lastIndexOf("\r", end - 1);
+  return at === -1 || end === 0 ? line.slice(0, end) : line.slice(at + 1, end);
+}
+
+/** A separator rule is made of box-drawing characters and blanks: printable ASCII rules a line out at once. */
+function isRule(line: string): boolean {
+  const first = line.charCodeAt(0);
+  return !(first > 32 && first < 127) && RULE.test(line);
 }
 
 /**
@@ -45,11 +59,17 @@ function lastRedraw(line: string): string {
  */
 export function terminalLines(raw: string): { lines: string[]; width?: number } {
   const stripped = raw.replace(OSC, "").replace(CSI, "").replace(SHORT_ESCAPE, "");
+  // Removed line by line, after the redraw (a line whose last frame is a spinner is empty), but
+  // only when the text holds any: one native scan of the whole saves a regex call on every line.
+  const control = CONTROL_ANY.test(stripped);
+  const spinner = SPINNER_ANY.test(stripped);
   const lines: string[] = [];
   const widths = new Map<number, number>();
   for (const rawLine of stripped.split("\n")) {
-    const line = lastRedraw(rawLine).replace(CONTROL, "").replace(SPINNER, "");
-    if (line !== "" && RULE.test(line)) {
+    let line = lastRedraw(rawLine);
+    if (control) line = line.replace(CONTROL, "");
+    if (spinner && line.includes("...")) line = line.replace(SPINNER, "");
+    if (line !== "" && isRule(line)) {
       if (line.length >= 40) widths.set(line.length, (widths.get(line.length) ?? 0) + 1);
       continue;
     }
@@ -66,8 +86,17 @@ export function terminalLines(raw: string): { lines: string[]; width?: number } 
 /** The capture as the text a person reads (see terminalLines), trailing blanks removed. */
 export function terminalText(raw: string): string {
   return terminalLines(raw)
-    .lines.map((line) => line.replace(/\s+$/, ""))
+    .lines.map((line) => line.trimEnd())
     .join("\n");
+}
+
+const isBox = (code: number) => code >= 0x2500 && code <= 0x257f;
+
+/** A line that starts with a box-drawing character or ends with one (before trailing blanks). */
+function isPanelRow(line: string): boolean {
+  if (isBox(line.charCodeAt(0))) return true;
+  const trimmed = line.trimEnd();
+  return trimmed.length > 0 && isBox(trimmed.charCodeAt(trimmed.length - 1));
 }
 
 /** How far short of the console width a word-wrapped line may end: the longest word that did not fit. */
@@ -79,21 +108,21 @@ const WRAP_SLACK = 30;
  * where it stood. The break's space is kept when the UI left it, restored when it dropped it.
  */
 export function unwrapLines(lines: string[], width: number | undefined): string[] {
-  if (width === undefined) return lines.map((l) => l.replace(/\s+$/, ""));
+  // trimEnd, not /\s+$/: the same characters, without the regex's quadratic retries on a long run of spaces.
+  if (width === undefined) return lines.map((l) => l.trimEnd());
   const out: string[] = [];
   let pending = "";
   for (const line of lines) {
     const joined = pending + line;
     // A panel row (a traceback box) is as wide as the console by design, not wrapped.
-    const panel = /^[\u2500-\u257f]|[\u2500-\u257f]\s*$/.test(line);
-    const wrapped = !panel && (line.length >= width - 1 || (line.length >= width - WRAP_SLACK && line.endsWith(" ")));
+    const wrapped = (line.length >= width - 1 || (line.length >= width - WRAP_SLACK && line.endsWith(" "))) && !isPanelRow(line);
     if (wrapped && line !== BINARY_MARKER) {
       pending = line.endsWith(" ") ? joined : `${joined} `;
       continue;
     }
-    out.push(joined.replace(/\s+$/, ""));
+    out.push(joined.trimEnd());
     pending = "";
   }
-  if (pending) out.push(pending.replace(/\s+$/, ""));
+  if (pending) out.push(pending.trimEnd());
   return out;
 }

@@ -80,7 +80,7 @@ export function stepsFromPane(text: string): Step[] {
   let output: string[] = [];
   const flush = () => {
     if (command === undefined) return;
-    const body = output.join("\n").replace(/\s+$/, "");
+    const body = output.join("\n").trimEnd();
     const step: Step = {
       index: steps.length,
       source: HARNESS_COMMAND.test(command) ? "system" : "agent",
@@ -92,7 +92,8 @@ export function stepsFromPane(text: string): Step[] {
     steps.push(step);
   };
   for (const line of text.split("\n")) {
-    const prompt = PROMPT.exec(line);
+    // A prompt has an `@`: one native search spares the regex on nearly every line.
+    const prompt = line.includes("@") ? PROMPT.exec(line) : null;
     if (prompt) {
       flush();
       command = prompt[1]!.replace(/; tmux wait -S done$/, "").trim();

@@ -63,8 +63,12 @@ function exceptionDetail(exception: { type: string; message?: string }): string 
 /** The first line of `text` matching `pattern`, trimmed to one readable line. */
 function lineMatching(text: string | undefined, pattern: RegExp): string | undefined {
   if (!text) return undefined;
-  for (const line of text.split("\n")) if (pattern.test(line)) return line.trim().slice(0, 200);
-  return undefined;
+  // One search of the whole text, not a split and a search per line: the patterns here never span
+  // a line break, so the first match lies on the first matching line.
+  const match = pattern.exec(text);
+  if (!match) return undefined;
+  const end = text.indexOf("\n", match.index);
+  return text.slice(text.lastIndexOf("\n", match.index) + 1, end === -1 ? undefined : end).trim().slice(0, 200);
 }
 
 function tokensZeroOrUnknown(tokens: VerdictEvidence["tokens"]): boolean {
@@ -98,7 +102,7 @@ function installFailure(evidence: VerdictEvidence): string | undefined {
   for (const match of output.matchAll(/(?:^|\s)([\w.+-]+): (?:command )?not found/g)) {
     if (agentExecutables(evidence).includes(match[1]!.toLowerCase())) return `${match[1]}: command not found (agent install failed, zero tokens)`;
   }
-  for (const line of output.split("\n")) {
+  for (const line of output.includes("No such file or directory") ? output.split("\n") : []) {
     if (!line.includes("No such file or directory")) continue;
     // The agent's launcher exists but what it runs does not (`openhands: line 2: /app/.venv/bin/python`).
     const match = /^(\S+): (?:line \d+: )?(\S+): No such file or directory/.exec(line.trim().slice(0, 500));

@@ -32,6 +32,17 @@ describe("selfharness ingest", () => {
     expect(parsed.trials[0]).toMatchObject({ id: "2026-03-02__10-15-00/build-site__Mn01Op2", outcome: "invalid" });
   });
 
+  it("streams --json byte for byte as the whole document would print, errors and no trials included", async () => {
+    const { readTrials, summarizeTrials } = await import("../../src/traces/index.js");
+    const example = resolve(import.meta.dirname, "../../examples/terminal-agent/traces");
+    const junk = resolve(fixtures, "harbor/jobs/2026-03-02__10-15-00/config.json");
+    for (const paths of [[example, junk], [junk]]) {
+      const { stdout } = await run(...paths, "--json");
+      const { trials, errors } = await readTrials(paths);
+      expect(stdout).toBe(`${JSON.stringify({ trials, totals: summarizeTrials(trials), errors }, null, 2)}\n`);
+    }
+  });
+
   it("exits 0 with per-file errors on stderr when trials were read", async () => {
     const junk = resolve(fixtures, "harbor/jobs/2026-03-02__10-15-00/config.json");
     const { code, stdout, stderr } = await run(resolve(fixtures, "tb1"), junk, "--json");

@@ -67,12 +67,12 @@ describe("extractZip", () => {
 
   it("stops a zip bomb on the streamed bytes (compression ratio) and removes the partial file", async () => {
     const zeros = Buffer.alloc(24 * 1024 * 1024);
-    const zip = buildZip([{ name: "bomb.bin", data: zeros, deflate: true }, { name: "after.txt", data: "still read" }]);
+    const zip = buildZip([{ name: "bomb.json", data: zeros, deflate: true }, { name: "after.txt", data: "still read" }]);
     expect(zip.length).toBeLessThan(200 * 1024);
     const out = join(work, "out");
     const result = await extractZip(zip, out, {}, "bomb.zip");
     expect(result.errors).toHaveLength(1);
-    expect(result.errors[0]!.path).toBe("bomb.zip!/bomb.bin");
+    expect(result.errors[0]!.path).toBe("bomb.zip!/bomb.json");
     expect(result.errors[0]!.message).toMatch(/expands more than 200x its compressed size \(zip bomb\)/);
     expect(await listFiles(out)).toEqual(["after.txt"]);
   });
@@ -100,22 +100,22 @@ describe("extractZip", () => {
     const result = await extractZip(zip, out, { maxTotalBytes: 1000 }, "many.zip");
     expect(result.aborted).toBe(true);
     expect(await listFiles(out)).toEqual(["a.txt"]);
-    expect(result.errors).toEqual([{ path: "many.zip!/b.txt", message: "archive expands beyond 1000 bytes (at entry b.txt); extraction stopped" }]);
+    expect(result.errors).toEqual([{ path: "many.zip!/b.txt", message: "the artifact expands beyond 1000 bytes, nested archives included (at entry b.txt); nothing more of it is read" }]);
   });
 
   it("refuses an archive with more entries than allowed before extracting anything", async () => {
     const zip = buildZip(["a", "b", "c"].map((n) => ({ name: `${n}.txt`, data: "x" })));
     const result = await extractZip(zip, join(work, "out"), { maxEntries: 2 }, "crowded.zip");
     expect(result.files).toBe(0);
-    expect(result.errors[0]!.message).toBe("archive lists 3 entries, more than the 2 allowed; not extracted");
+    expect(result.errors[0]!.message).toBe("archive lists 3 entries, more than the 2 allowed; not read");
   });
 
   it("keeps the first copy of a duplicated name and survives a file and a folder of the same name", async () => {
     const zip = buildZip([
       { name: "job/reward.txt", data: "1\n" },
       { name: "job/reward.txt", data: "0\n" },
-      { name: "job/x", data: "file" },
-      { name: "job/x/y", data: "inside" },
+      { name: "job/x.txt", data: "file" },
+      { name: "job/x.txt/y.txt", data: "inside" },
       { name: "job/after.txt", data: "still read" },
     ]);
     const out = join(work, "out");
@@ -123,7 +123,7 @@ describe("extractZip", () => {
     expect(await readFile(join(out, "job/reward.txt"), "utf8")).toBe("1\n");
     expect(await readFile(join(out, "job/after.txt"), "utf8")).toBe("still read");
     expect(result.files).toBe(3);
-    expect(result.errors.map((e) => e.path)).toEqual(["dup.zip!/job/reward.txt", "dup.zip!/job/x/y"]);
+    expect(result.errors.map((e) => e.path)).toEqual(["dup.zip!/job/reward.txt", "dup.zip!/job/x.txt/y.txt"]);
   });
 
   it("skips encrypted entries", async () => {

@@ -1,14 +1,20 @@
-import { mkdir, readdir, readFile, rename, stat, unlink, writeFile } from "node:fs/promises";
+import { createReadStream } from "node:fs";
+import { mkdir, open, readdir, rename, stat, unlink } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { createInterface } from "node:readline";
 import type { IngestResult } from "../../traces/types.js";
 
 /**
  * Parsed trials on disk, keyed by artifact id: an artifact never changes once uploaded, so an entry
  * never goes stale. The format tag changes when the trial shape does, which orphans old entries.
+ * An entry is JSON Lines, one trial or error a line, written and read a record at a time: a large
+ * artifact's trials never become one string of hundreds of megabytes on either side.
  */
-const FORMAT = "v1";
+const FORMAT = "v2";
 const DEFAULT_MAX_BYTES = 1024 * 1024 * 1024;
+/** Largest entry kept: a parse bigger than this is cheaper to redo than to hold whole in a cache. */
+const MAX_ENTRY_BYTES = 256 * 1024 * 1024;
 
 export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
   return env.SELFHARNESS_CACHE_DIR || path.join(os.tmpdir(), "selfharness-cache");
@@ -20,14 +26,28 @@ function maxBytes(env: NodeJS.ProcessEnv = process.env): number {
 }
 
 function entryPath(dir: string, artifactId: number): string {
-  return path.join(dir, `${FORMAT}-artifact-${artifactId}.json`);
+  return path.join(dir, `${FORMAT}-artifact-${artifactId}.jsonl`);
 }
 
-/** The cached parse of an artifact, or null when absent or unreadable (then it is parsed again). */
+type Line = { trial: IngestResult["trials"][number] } | { error: IngestResult["errors"][number] };
+
+/** The cached parse of an artifact, or null when absent, unreadable or cut short (then it is parsed again). */
 export async function readCachedTrials(artifactId: number, dir = cacheDir()): Promise<IngestResult | null> {
+  const file = entryPath(dir, artifactId);
   try {
-    const value = JSON.parse(await readFile(entryPath(dir, artifactId), "utf8")) as IngestResult;
-    return Array.isArray(value.trials) && Array.isArray(value.errors) ? value : null;
+    if ((await stat(file)).size > MAX_ENTRY_BYTES) return null;
+    const result: IngestResult = { trials: [], errors: [] };
+    let complete = false;
+    const lines = createInterface({ input: createReadStream(file, "utf8"), crlfDelay: Infinity });
+    for await (const text of lines) {
+      if (text === "") continue;
+      const line = JSON.parse(text) as Line | { end: true };
+      if ("trial" in line && line.trial && typeof line.trial === "object") result.trials.push(line.trial);
+      else if ("error" in line && line.error && typeof line.error === "object") result.errors.push(line.error);
+      else if ("end" in line) complete = true;
+      else return null;
+    }
+    return complete ? result : null;
   } catch {
     return null;
   }
@@ -35,26 +55,42 @@ export async function readCachedTrials(artifactId: number, dir = cacheDir()): Pr
 
 /** Stores a parse; a failure to write only costs a parse next time, so it is not an error. */
 export async function writeCachedTrials(artifactId: number, result: IngestResult, dir = cacheDir()): Promise<boolean> {
-  const text = JSON.stringify(result);
-  const limit = maxBytes();
-  if (Buffer.byteLength(text) > limit) return false;
+  const limit = Math.min(maxBytes(), MAX_ENTRY_BYTES);
+  const target = entryPath(dir, artifactId);
+  // Write then rename: a concurrent reader sees the old entry or the whole new one, never half.
+  const temporary = `${target}.${process.pid}.${Date.now()}.tmp`;
   try {
     await mkdir(dir, { recursive: true });
-    const target = entryPath(dir, artifactId);
-    // Write then rename: a concurrent reader sees the old entry or the whole new one, never half.
-    const temporary = `${target}.${process.pid}.${Date.now()}.tmp`;
-    await writeFile(temporary, text);
+    const handle = await open(temporary, "w");
+    let written = 0;
+    try {
+      const records: Line[] = [...result.trials.map((trial) => ({ trial })), ...result.errors.map((error) => ({ error }))];
+      for (const record of records) {
+        const text = `${JSON.stringify(record)}\n`;
+        written += Buffer.byteLength(text);
+        if (written > limit) break;
+        await handle.write(text);
+      }
+      if (written <= limit) await handle.write(`${JSON.stringify({ end: true })}\n`);
+    } finally {
+      await handle.close();
+    }
+    if (written > limit) {
+      await unlink(temporary).catch(() => undefined);
+      return false;
+    }
     await rename(temporary, target);
-    await evictOldest(dir, limit);
+    await evictOldest(dir, maxBytes());
     return true;
   } catch {
+    await unlink(temporary).catch(() => undefined);
     return false;
   }
 }
 
 /** Removes the least recently written entries until the directory fits the limit. */
 async function evictOldest(dir: string, limit: number): Promise<void> {
-  const names = (await readdir(dir)).filter((name) => name.startsWith(`${FORMAT}-artifact-`) && name.endsWith(".json"));
+  const names = (await readdir(dir)).filter((name) => name.startsWith(`${FORMAT}-artifact-`) && name.endsWith(".jsonl"));
   const entries = await Promise.all(
     names.map(async (name) => {
       const info = await stat(path.join(dir, name)).catch(() => null);
