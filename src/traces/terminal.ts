@@ -15,7 +15,6 @@ const SHORT_ESCAPE = /\x1b(?:[()*+][0-9A-Za-z]|[@-Z\\-_=>78])/g;
 const CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g;
 /** Spinner frames an agent's UI redraws while it waits for the model (mini-swe-agent's, among others). */
 const SPINNER = /[\u2800-\u28ff] ?(?:Waiting for the LM to respond|Thinking|Working)\.\.\./g;
-const CONTROL_ANY = new RegExp(CONTROL.source);
 const SPINNER_ANY = new RegExp(SPINNER.source);
 /** A line made only of box-drawing rules and blanks (rich's separators). */
 const RULE = /^[\s\u2500-\u257f]*$/;
@@ -58,22 +57,23 @@ function isRule(line: string): boolean {
  * at the break. `width` is the console width when the capture draws full-width rules.
  */
 export function terminalLines(raw: string): { lines: string[]; width?: number } {
-  const stripped = raw.replace(OSC, "").replace(CSI, "").replace(SHORT_ESCAPE, "");
-  // Removed line by line, after the redraw (a line whose last frame is a spinner is empty), but
-  // only when the text holds any: one native scan of the whole saves a regex call on every line.
-  const control = CONTROL_ANY.test(stripped);
+  // Control bytes go in one pass over the whole: they never include the \r and \n the lines and
+  // redraws are cut at, so removing them first is the same as removing them line by line.
+  const stripped = raw.replace(OSC, "").replace(CSI, "").replace(SHORT_ESCAPE, "").replace(CONTROL, "");
+  // Spinners are removed line by line, after the redraw (a line whose last frame is a spinner is
+  // empty), and only when the text holds any: one native scan of the whole saves a regex call a line.
   const spinner = SPINNER_ANY.test(stripped);
+  const odd = ODD.test(stripped);
   const lines: string[] = [];
   const widths = new Map<number, number>();
   for (const rawLine of stripped.split("\n")) {
     let line = lastRedraw(rawLine);
-    if (control) line = line.replace(CONTROL, "");
     if (spinner && line.includes("...")) line = line.replace(SPINNER, "");
     if (line !== "" && isRule(line)) {
       if (line.length >= 40) widths.set(line.length, (widths.get(line.length) ?? 0) + 1);
       continue;
     }
-    if (looksBinary(line)) {
+    if (odd && looksBinary(line)) {
       if (lines[lines.length - 1] !== BINARY_MARKER) lines.push(BINARY_MARKER);
       continue;
     }
