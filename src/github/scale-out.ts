@@ -11,6 +11,7 @@ import { createProbot, type Probot } from "probot";
 import type { Redis } from "ioredis";
 import { handledEvents } from "./app.js";
 import { drainOnSigterm } from "./runtime/shutdown.js";
+import { integerSetting } from "./runtime/settings.js";
 import { checkRedisUrl, openRedis, probeRedis } from "./runtime/redis/connection.js";
 import { deliveryProducer, type QueueSettings } from "./runtime/redis/producer.js";
 import { startDeliveryWorker, type DeliveryWorker, type WorkerSettings } from "./runtime/redis/worker.js";
@@ -36,14 +37,6 @@ export function redisSettings(env: NodeJS.ProcessEnv): RedisSettings {
 /** SELFHARNESS_DRAIN_SECONDS, in milliseconds: how long SIGTERM lets running work finish. */
 export function drainMs(env: NodeJS.ProcessEnv): number {
   return integerSetting(env, "SELFHARNESS_DRAIN_SECONDS", 20, 0, 3600) * 1000;
-}
-
-function integerSetting(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name]?.trim();
-  if (!raw) return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) throw new Error(`${name} must be a whole number from ${min} to ${max} (got "${raw}")`);
-  return value;
 }
 
 export interface ScaleOutOptions {

@@ -29,7 +29,9 @@ export type Fault =
   | { status: 500 | 502 | 503 | 404 | 410 | 422; message?: string; afterHandling?: boolean }
   | { status: 403; retryAfter: number }
   | { reset: "before-body" | "mid-body" }
-  | { delayMs: number };
+  | { delayMs: number }
+  /** The answer starts and then stalls: no more bytes until the client gives up. */
+  | { stall: true };
 
 export interface RecordedRequest {
   method: string;
@@ -443,6 +445,16 @@ export class FakeGitHub {
 
   private applyFault(res: ServerResponse, record: Omit<RecordedRequest, "status" | "at">, fault: Fault, proceed: () => Promise<void>): Promise<void> | void {
     if ("delayMs" in fault) return new Promise<void>((resolve) => setTimeout(() => void proceed().then(resolve), fault.delayMs));
+    if ("stall" in fault) {
+      res.writeHead(200, { "content-type": "application/octet-stream", "content-length": "1048576" });
+      res.write("PK");
+      return new Promise<void>((resolve) =>
+        res.on("close", () => {
+          this.requests.push({ ...record, status: 0, at: Date.now() });
+          resolve();
+        }),
+      );
+    }
     if ("reset" in fault) {
       this.requests.push({ ...record, status: 0, at: Date.now() });
       if (fault.reset === "mid-body") {
@@ -501,6 +513,7 @@ export class FakeGitHub {
       res.writeHead(fault.status).end();
       return;
     }
+    if (fault && "stall" in fault) return this.applyFault(res, record, fault, async () => undefined);
     this.requests.push({ ...record, status: 200, at: Date.now() });
     res.writeHead(200, { "content-type": "application/zip", "content-length": String(artifact.bytes.length) });
     res.end(artifact.bytes);

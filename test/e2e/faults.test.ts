@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { readState } from "../state.js";
 import { candidatesAnswer, RETRY_FIX, SYSTEM_PROMPT, TASKS_V1, World } from "./world.js";
 import type { Issue } from "./fake-github.js";
+import { queueLimits } from "../../src/github/runtime/queue.js";
 
 
 let world: World | undefined;
@@ -210,6 +211,30 @@ describe("GitHub faults", () => {
     await world.comment(pr.number, "maintainer", "/selfharness retry regression");
     expect(repo.dispatches.map((d) => d.ref)).toEqual([pr.pull!.head, "main"]);
     expect(pr.labels).toContain("selfharness:validating");
+  });
+
+  it("stops a job whose artifact download stalls at the job's deadline, and handles the repository's next run", async () => {
+    world = await World.start();
+    const { gh, model } = world;
+    const saved = queueLimits.deadlineMs;
+    queueLimits.deadlineMs = 2000;
+    try {
+      model.enqueue(candidatesAnswer([RETRY_FIX]));
+      const [first, second, third] = await world.failingEvalRuns();
+      gh.fault("BLOB", { stall: true });
+      await world.deliverRun(second!);
+      const failed = world.app.logs.find((l) => l.msg === "background job failed");
+      expect((failed?.obj as { err?: string } | undefined)?.err).toMatch(/^workflow run .* ran past its deadline of 2 s \(SELFHARNESS_JOB_DEADLINE_SECONDS\) and was stopped$/);
+      // The stalled download was cut off, not left open.
+      await vi.waitFor(() => expect(gh.requests.filter((r) => r.route === "BLOB").map((r) => r.status)).toEqual([0]));
+      expect(world.repo.pulls()).toEqual([]);
+
+      await world.deliverRun(third!);
+      const pr = onlyProposal(world);
+      expect(readState(pr.body)!.runsMined).toEqual([third, second, first]);
+    } finally {
+      queueLimits.deadlineMs = saved;
+    }
   });
 
   it("skips an expired artifact with a note and proposes from the runs that remain", async () => {

@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { enqueue, queueLimits, queueSize, whenIdle } from "../../src/github/runtime/queue.js";
+import { Octokit } from "@octokit/rest";
+import { jobDeadlineMs } from "../../src/github/runtime/deadline.js";
 import { captureLog } from "./helpers.js";
 
 const saved = { ...queueLimits };
@@ -123,5 +125,60 @@ describe("the background work queue", () => {
     ]);
     release();
     await whenIdle();
+  });
+});
+
+describe("the job deadline", () => {
+  it("fails a job held past its deadline with the reason, and starts the repository's next job", async () => {
+    const { log, logs } = captureLog();
+    queueLimits.deadlineMs = 50;
+    const events: string[] = [];
+    const stuck = gatedJob(events, "stuck");
+    enqueue({ name: "stuck job", key: "o/r", runId: 9, run: stuck.run, log });
+    enqueue({ name: "next", key: "o/r", run: async () => void events.push("next"), log });
+    await whenIdle();
+    expect(events).toEqual(["start stuck", "next"]);
+    expect(logs.find((l) => l.msg === "background job failed")?.obj).toEqual({
+      job: "stuck job",
+      runId: 9,
+      err: "stuck job ran past its deadline of 0.05 s (SELFHARNESS_JOB_DEADLINE_SECONDS) and was stopped",
+    });
+    stuck.release();
+  });
+
+  it("binds the event's GitHub client to the job: a request in flight at the deadline is aborted and none starts after it", async () => {
+    const { log } = captureLog();
+    queueLimits.deadlineMs = 50;
+    const seen: string[] = [];
+    const fetch = (url: string, init: { signal?: AbortSignal }) =>
+      new Promise<Response>((resolve, reject) => {
+        seen.push(new URL(url).pathname);
+        if (seen.length === 1) return resolve(Response.json({ full_name: "o/r" }));
+        init.signal?.addEventListener("abort", () => reject(Object.assign(new Error("aborted"), { name: "AbortError" })));
+      });
+    const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+    const client = new Octokit({ request: { fetch }, log: quiet });
+    const outcomes: string[] = [];
+    enqueue({
+      name: "slow",
+      key: "o/r",
+      client,
+      log,
+      run: async () => {
+        await client.request("GET /repos/{owner}/{repo}", { owner: "o", repo: "r" });
+        await client.request("GET /repos/{owner}/{repo}/pulls", { owner: "o", repo: "r" }).catch((e: Error) => outcomes.push(`in flight: ${e.name}`));
+        await client.request("POST /repos/{owner}/{repo}/issues", { owner: "o", repo: "r", title: "late" }).catch((e: Error) => outcomes.push(`after: ${e.message}`));
+      },
+    });
+    await whenIdle();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(seen).toEqual(["/repos/o/r", "/repos/o/r/pulls"]);
+    expect(outcomes).toEqual(["in flight: AbortError", "after: slow ran past its deadline of 0.05 s (SELFHARNESS_JOB_DEADLINE_SECONDS) and was stopped"]);
+  });
+
+  it("reads SELFHARNESS_JOB_DEADLINE_SECONDS, an hour by default, and names the variable when it is wrong", () => {
+    expect(jobDeadlineMs({})).toBe(3_600_000);
+    expect(jobDeadlineMs({ SELFHARNESS_JOB_DEADLINE_SECONDS: "90" })).toBe(90_000);
+    expect(() => jobDeadlineMs({ SELFHARNESS_JOB_DEADLINE_SECONDS: "soon" })).toThrow('SELFHARNESS_JOB_DEADLINE_SECONDS must be a whole number from 1 to 86400 (got "soon")');
   });
 });

@@ -9,6 +9,7 @@ import type { SelfharnessConfig } from "../../config/schema.js";
 import { readTrials } from "../../traces/index.js";
 import type { IngestResult, Trial } from "../../traces/types.js";
 import { readCachedTrials, writeCachedTrials } from "../runtime/cache.js";
+import { jobSignal } from "../runtime/deadline.js";
 import { harnessEntries, readCommitTree, treeHarnessVersion } from "./git-data.js";
 import { expectList, withRetry } from "./retry.js";
 import type { EvalRun, Log } from "../../loop/host.js";
@@ -184,7 +185,8 @@ export async function downloadArtifact(
   }
   if (!location) throw new Error("GitHub gave no download location");
 
-  const blob = await fetch(location);
+  // Bound to the job's deadline: a download that trickles must not hold the repository's turn forever.
+  const blob = await fetch(location, { signal: jobSignal() ?? null });
   if (!blob.ok || !blob.body) throw Object.assign(new Error(`download answered ${blob.status}`), { status: blob.status });
   const declared = Number(blob.headers.get("content-length"));
   if (Number.isFinite(declared) && declared > maxBytes) {

@@ -1,3 +1,5 @@
+import { jobSignal } from "../runtime/deadline.js";
+
 /** How GitHub and model calls are retried; tests shorten the delays. */
 export const retryDefaults = { attempts: 4, baseMs: 1000, maxMs: 30_000 };
 
@@ -21,7 +23,8 @@ export async function withRetry<T>(task: () => Promise<T>, options: RetryOptions
     try {
       return await task();
     } catch (error) {
-      if (attempt >= attempts || !isRetryable(error)) throw error;
+      // A job past its deadline stops here rather than waiting to try again.
+      if (attempt >= attempts || !isRetryable(error) || jobSignal()?.aborted) throw error;
       const backoff = Math.min(maxMs, baseMs * 2 ** (attempt - 1));
       const waitMs = Math.min(maxMs, retryAfterMs(error) ?? Math.round(backoff * (0.5 + Math.random() / 2)));
       options.onRetry?.(error, attempt, waitMs);

@@ -29,6 +29,7 @@ export async function onCheckRunRerequested(context: Context<"check_run.rereques
   enqueue({
     name: `re-run ${repo.owner}/${repo.repo} check ${check.id}`,
     key: repository.full_name.toLowerCase(),
+    client: context.octokit,
     run: async () => {
       const config = await loadRepoConfig(context);
       if (!config) return;

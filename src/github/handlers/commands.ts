@@ -34,6 +34,7 @@ export async function onIssueComment(context: Context<"issue_comment.created">, 
   enqueue({
     name: `command ${repo.owner}/${repo.repo}#${issue.number} ${command.name}`,
     key: repository.full_name.toLowerCase(),
+    client: context.octokit,
     run: async () => {
       await handleCommand({
         octokit,

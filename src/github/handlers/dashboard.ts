@@ -50,6 +50,7 @@ export async function onDashboardEdited(context: Context<"issues.edited">, appLo
   enqueue({
     name: `dashboard ${repo.owner}/${repo.repo}#${issue.number}`,
     key: repository.full_name.toLowerCase(),
+    client: context.octokit,
     run: async () => {
       if (issue.user?.login !== (await appLogin()) || !dashboardState(stateKeyFromEnv()).decode(issue.body)) {
         log.info({ issue: issue.number }, "ticked boxes ignored: not the app's own dashboard issue");

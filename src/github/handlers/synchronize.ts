@@ -19,6 +19,7 @@ export async function onPullRequestSynchronize(context: Context<"pull_request.sy
   enqueue({
     name: `push ${repo.owner}/${repo.repo}#${pr.number}@${pr.headSha.slice(0, 7)}`,
     key: repository.full_name.toLowerCase(),
+    client: context.octokit,
     run: async () => {
       // Read in the queue, not before answering the delivery.
       const config = await loadRepoConfig(context);

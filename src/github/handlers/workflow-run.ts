@@ -90,6 +90,7 @@ export async function onWorkflowRunCompleted(context: WorkflowRunContext, appLog
     name: `workflow run ${key}`,
     key: repository.full_name.toLowerCase(),
     runId: run.id,
+    client: context.octokit,
     run: async () => {
       // A run that was not acted on, or failed on the way, may be tried again on redelivery: whatever
       // failed was retried already and left nothing half-made.

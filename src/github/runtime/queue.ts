@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { Log } from "../types.js";
+import { bindToJob, jobDeadlineMs, withDeadline, type GitHubClient } from "./deadline.js";
 
 /**
  * Webhook deliveries are answered at once and the work continues here: GitHub gives a delivery ten
@@ -7,7 +8,8 @@ import type { Log } from "../types.js";
  *
  * Jobs of one repository run one at a time, in order: two jobs of the same repository would otherwise
  * race to open pull requests for the same weakness. Repositories take turns, and only a few jobs run
- * at once (they download artifacts and call the model). The bound on waiting jobs only guards memory
+ * at once (they download artifacts and call the model), each under a deadline (deadline.ts) so that
+ * no stalled job holds its repository's turn. The bound on waiting jobs only guards memory
  * against a flood (a job is a small closure); a job that does not fit is logged as an error with its
  * run id, never dropped silently. Tests may lower the limits.
  *
@@ -16,7 +18,15 @@ import type { Log } from "../types.js";
  * `collectWork`, under its repository's lock: the handlers' `enqueue` then runs the work at once and
  * reports its outcome to the Redis job. The Action does the same for its one event.
  */
-export const queueLimits = { concurrency: 2, maxWaiting: 10_000 };
+export const queueLimits: { concurrency: number; maxWaiting: number; deadlineMs?: number } = { concurrency: 2, maxWaiting: 10_000 };
+
+/** A job under its deadline (see deadline.ts): by default SELFHARNESS_JOB_DEADLINE_SECONDS. */
+async function runJob(job: Job): Promise<void> {
+  await withDeadline(job.name, queueLimits.deadlineMs ?? jobDeadlineMs(process.env), async () => {
+    if (job.client) bindToJob(job.client);
+    await job.run();
+  });
+}
 
 export interface Job {
   /** For logs: what the job does and for what. */
@@ -27,6 +37,8 @@ export interface Job {
   runId?: number;
   run: () => Promise<void>;
   log: Log;
+  /** The event's GitHub client: bound to the job, it makes no request past the job's deadline. */
+  client?: GitHubClient;
 }
 
 /** Waiting jobs per key, in arrival order; a key stays here while one of its jobs runs. */
@@ -77,7 +89,7 @@ export async function collectWork(receive: () => Promise<void>): Promise<WorkOut
     enqueue(job) {
       outcome.jobs++;
       current.pending.push(
-        job.run().catch((error: unknown) => {
+        runJob(job).catch((error: unknown) => {
           const err = error instanceof Error ? error : new Error(String(error));
           job.log.error({ job: job.name, runId: job.runId, err: err.message }, "background job failed");
           outcome.failures.push({ job: job.name, ...(job.runId !== undefined ? { runId: job.runId } : {}), error: err });
@@ -143,8 +155,7 @@ function pump(): void {
     const job = byKey.get(key)!.shift()!;
     waiting--;
     active.add(key);
-    void job
-      .run()
+    void runJob(job)
       .catch((error: unknown) => job.log.error({ job: job.name, runId: job.runId, err: error instanceof Error ? error.message : String(error) }, "background job failed"))
       .finally(() => finish(key));
   }
