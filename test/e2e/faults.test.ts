@@ -330,6 +330,16 @@ describe("GitHub faults", () => {
   });
 });
 
+/** A new process: every module (in-memory dedupe, queue, caches) starts empty. */
+async function restartInFreshModules(w: World): Promise<void> {
+  vi.resetModules();
+  const fresh = await import("../../src/github/index.js");
+  const freshQueue = await import("../../src/github/runtime/queue.js");
+  const freshRetry = await import("../../src/github/api/retry.js");
+  Object.assign(freshRetry.retryDefaults, { baseMs: 5, maxMs: 200 });
+  await w.restartApp(fresh.default, freshQueue.whenIdle);
+}
+
 describe("restart", () => {
   it("resumes from the state on GitHub: a fresh app instance judges the run the old one dispatched, and a redelivery opens no second PR", async () => {
     world = await World.start();
@@ -339,13 +349,7 @@ describe("restart", () => {
     await world.deliverRun(runs[2]!);
     const pr = onlyProposal(world);
 
-    // A new process: every module (in-memory dedupe, queue, caches) starts empty.
-    vi.resetModules();
-    const fresh = await import("../../src/github/index.js");
-    const freshQueue = await import("../../src/github/runtime/queue.js");
-    const freshRetry = await import("../../src/github/api/retry.js");
-    Object.assign(freshRetry.retryDefaults, { baseMs: 5, maxMs: 200 });
-    await world.restartApp(fresh.default, freshQueue.whenIdle);
+    await restartInFreshModules(world);
 
     await world.deliverRun(runs[2]!, { delivery: "redelivery-of-the-first" });
     expect(repo.pulls()).toHaveLength(1);
@@ -365,10 +369,7 @@ describe("restart", () => {
     await world.runDispatches();
     world.merge(pr.number);
 
-    vi.resetModules();
-    const fresh = await import("../../src/github/index.js");
-    const freshQueue = await import("../../src/github/runtime/queue.js");
-    await world.restartApp(fresh.default, freshQueue.whenIdle);
+    await restartInFreshModules(world);
     model.enqueue(candidatesAnswer([RETRY_FIX]));
     await world.deliverRun(runs[2]!, { delivery: "replayed-after-merge" });
 
