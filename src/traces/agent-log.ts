@@ -142,18 +142,21 @@ interface Observation {
   rejected?: boolean;
 }
 
+/** mini-swe-agent's markup around a command's output, removed in one pass (both start with `<`). */
+const OBSERVATION_MARKUP = /<returncode>\s*-?\d+\s*<\/returncode>|<\/?(?:output|output_head|output_tail|warning|elided_chars)>/g;
+const REJECTED = /provide EXACTLY ONE action|format_error|Your (?:last )?(?:output|response) (?:was|is) not in the (?:correct|expected) format/i;
+
 function readObservation(text: string): Observation {
   const code = /<returncode>\s*(-?\d+)\s*<\/returncode>/.exec(text);
-  const output = text
-    .replace(/<returncode>\s*-?\d+\s*<\/returncode>/g, "")
-    .replace(/<\/?(?:output|output_head|output_tail|warning|elided_chars)>/g, "")
-    .trim();
+  const output = text.replace(OBSERVATION_MARKUP, "").trim();
   const observation: Observation = { output: clip(output, OUTPUT_LIMIT) };
   if (code) observation.exitCode = Number(code[1]);
   if (text.includes("timed out and has been killed")) {
     observation.timedOut = true;
     observation.error = "the command timed out and was killed by the harness";
-  } else if (/provide EXACTLY ONE action|format_error|Your (?:last )?(?:output|response) (?:was|is) not in the (?:correct|expected) format/i.test(text)) {
+  } else if (!code && REJECTED.test(text)) {
+    // The harness's answer to a reply it could not read stands in for an output, with no return
+    // code; an output that ran and merely prints such words is not a rejection.
     observation.rejected = true;
     observation.error = `the harness rejected the response: ${text.split("\n").find((l) => l.trim())?.trim().slice(0, 200) ?? ""}`;
   }

@@ -4,15 +4,13 @@
  * reach a detector or a report. Every pattern here is linear: trace text is hostile.
  */
 
-// CSI (colours, cursor moves, bracketed paste), OSC (window titles), and the two-byte escapes.
-// eslint-disable-next-line no-control-regex
-const CSI = /\x1b\[[0-?]*[ -/]*[@-~]/g;
-// eslint-disable-next-line no-control-regex
-const OSC = /\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)/g;
-// eslint-disable-next-line no-control-regex
-const SHORT_ESCAPE = /\x1b(?:[()*+][0-9A-Za-z]|[@-Z\\-_=>78])/g;
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g;
+// OSC (window titles), CSI (colours, cursor moves, bracketed paste), the two-byte escapes, and any
+// other control byte, removed in one pass: a class of control bytes has no literal to search for,
+// so each separate pass would visit every character. Never \t, \n or \r: the lines and their
+// redraws are cut at those.
+const ESCAPES_AND_CONTROLS =
+  // eslint-disable-next-line no-control-regex
+  /\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b\[[0-?]*[ -/]*[@-~]|\x1b(?:[()*+][0-9A-Za-z]|[@-Z\\-_=>78])|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g;
 /** Spinner frames an agent's UI redraws while it waits for the model (mini-swe-agent's, among others). */
 const SPINNER = /[\u2800-\u28ff] ?(?:Waiting for the LM to respond|Thinking|Working)\.\.\./g;
 const SPINNER_ANY = new RegExp(SPINNER.source);
@@ -57,9 +55,7 @@ function isRule(line: string): boolean {
  * at the break. `width` is the console width when the capture draws full-width rules.
  */
 export function terminalLines(raw: string): { lines: string[]; width?: number } {
-  // Control bytes go in one pass over the whole: they never include the \r and \n the lines and
-  // redraws are cut at, so removing them first is the same as removing them line by line.
-  const stripped = raw.replace(OSC, "").replace(CSI, "").replace(SHORT_ESCAPE, "").replace(CONTROL, "");
+  const stripped = raw.replace(ESCAPES_AND_CONTROLS, "");
   // Spinners are removed line by line, after the redraw (a line whose last frame is a spinner is
   // empty), and only when the text holds any: one native scan of the whole saves a regex call a line.
   const spinner = SPINNER_ANY.test(stripped);

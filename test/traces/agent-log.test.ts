@@ -75,6 +75,16 @@ describe("mini-swe-agent transcripts", () => {
     for (const s of log.steps) expect(JSON.stringify(s)).not.toContain(ESC);
   });
 
+  it("does not take a command's output that prints the harness's words for a rejection", () => {
+    const ran = readAgentLog(
+      miniLog(step(1, "Look at the validator.", "grep -n format_error validate.py"), ["<returncode>0</returncode>\r", "<output>\r", "12:    raise ValueError('format_error')\r", "</output>\r", RULE]),
+      "mini",
+    );
+    expect(ran.steps[0]!.calls?.[0]?.command).toBe("grep -n format_error validate.py");
+    expect(ran.steps[1]).toMatchObject({ source: "tool", exitCode: 0, output: "12:    raise ValueError('format_error')" });
+    expect(ran.steps[1]!.error).toBeUndefined();
+  });
+
   it("sees a run cut off while a command was running", () => {
     const cut = readAgentLog(miniLog(said(1, "Install first.", "pip install datasets")), "mini");
     expect(cut).toMatchObject({ submitted: false, cutOff: true, stopReason: "cut off while a command was running" });
