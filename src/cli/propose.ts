@@ -153,7 +153,7 @@ function renderText(input: ProposalView): string {
     `  ${weakness.failures} failures over ${weakness.tasks.length} tasks in ${weakness.runs.length} runs (${Math.round(weakness.share * 100)}% of mined failures); mechanism ${weakness.signature.mechanism}, cause ${weakness.signature.cause}`,
     ...(input.evidenceTokens !== null ? [`  evidence: ${input.evidenceTokens} tokens (budget ${input.config.mine.evidenceTokens})`] : []),
     ...(harness ? [`Harness ${harness.version}: ${harness.files.length} files${surfaceList(harness)}`] : []),
-    `Proposer: ${result.proposer === "llm" ? `model ${input.model ?? ""}`.trim() : "playbook (offline templates, no model)"}${result.note ? ` (${result.note})` : ""}`,
+    `Proposer: ${result.proposer === "llm" ? `model ${input.model ?? ""}`.trim() : "playbook (offline templates, no model)"}${result.note ? ` (${oneLine(result.note)})` : ""}`,
   ];
   if (result.proposals.length === 0) lines.push("", "No candidate edit survived the guards.");
   // Model text reaches the terminal cleaned: no escape sequence can rewrite what is shown.

@@ -52,7 +52,8 @@ export const PROVIDER_ERROR = /\b(?:RateLimitError|APIConnectionError|ServiceUna
 function isErrorLine(line: string): boolean {
   return line.includes("No such file or directory") || line.trimEnd().endsWith(": command not found") || /\b[A-Z]\w*(?:Error|Exception)\b/.test(line);
 }
-const FENCE = /^```\s*([\w-]*)\s*$/;
+// Matched on a trimmed line: no trailing `\s*`, which would backtrack quadratically on "```  …  x y".
+const FENCE = /^```\s*([\w-]*)$/;
 /** mini-swe-agent runs only ```bash blocks; a bare ``` closes a block and opens none. */
 const SHELL_FENCE = /^(?:bash|sh|shell)$/;
 /** Most lines kept per step part: a step's thought or output beyond this is clipped anyway. */
@@ -191,7 +192,8 @@ function readMini(lines: string[], start: number): Pick<AgentLog, "steps" | "sub
     const observation = readObservation((promptAt === -1 ? observed : observed.slice(0, promptAt)).join("\n"));
     const agent: Step = { index: steps.length, source: "agent" };
     if (thought) agent.text = clip(thought, TEXT_LIMIT);
-    const isSubmit = commands.some((c) => SUBMIT_COMMAND.test(c));
+    // A rejected reply submitted nothing either, whatever its blocks said.
+    const isSubmit = !observation.rejected && commands.some((c) => SUBMIT_COMMAND.test(c));
     // A rejected reply ran nothing: its blocks are not commands (an empty list says so to later readers).
     agent.calls = observation.rejected ? [] : commands.map((command) => ({ name: "bash", args: { command: clip(command, TEXT_LIMIT) }, command: clip(command, TEXT_LIMIT) }));
     steps.push(agent);

@@ -22,9 +22,11 @@ export function detach(text: string): string {
   return text.length < 13 ? text : (` ${text}`).slice(1);
 }
 
-/** A name cut to `limit` characters on one line, marked when cut (never a newline in a name). */
+/** A name cut to `limit` characters on one line, marked when cut: control characters (a newline, an escape) become `_`. */
 export function clipName(text: string, limit = NAME_LIMIT): string {
-  return detach(text.length <= limit ? text : `${text.slice(0, limit - 1)}…`);
+  // eslint-disable-next-line no-control-regex
+  const oneLine = text.replace(/[\x00-\x1f\x7f]/g, "_");
+  return detach(oneLine.length <= limit ? oneLine : `${oneLine.slice(0, limit - 1)}…`);
 }
 
 /**

@@ -160,7 +160,20 @@ function leftPackageManagerRunning(step: Step, index: number, steps: Step[]): bo
   const command = step.calls?.map((c) => c.command ?? "").join("\n") ?? "";
   if (step.source !== "agent" || !/\b(?:apt|apt-get|dpkg)\b/.test(command)) return false;
   const result = steps[index + 1]?.source === "tool" ? steps[index + 1] : step;
-  return result?.timedOut === true || /\b(?:apt|apt-get|dpkg)\b[^&|;\n]*&\s*$/m.test(command);
+  return result?.timedOut === true || command.split("\n").some(backgroundsPackageManager);
+}
+
+/**
+ * A command line whose last part is a package manager sent to the background (`apt-get install x &`).
+ * Cut at the last separator rather than by one regex: `\bapt\b[^&|;]*&\s*$` retried from every
+ * "apt" of a hostile line takes quadratic time.
+ */
+export function backgroundsPackageManager(line: string): boolean {
+  const trimmed = line.trimEnd();
+  if (!trimmed.endsWith("&") || trimmed.endsWith("&&")) return false;
+  const body = trimmed.slice(0, -1);
+  const start = Math.max(body.lastIndexOf("&"), body.lastIndexOf("|"), body.lastIndexOf(";")) + 1;
+  return /\b(?:apt|apt-get|dpkg)\b/.test(body.slice(start));
 }
 
 /** Reads one TB1 trial folder (`<task>/<trial>/results.json`); `runRecord` is its run-level entry, if any. */

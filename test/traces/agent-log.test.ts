@@ -85,6 +85,20 @@ describe("mini-swe-agent transcripts", () => {
     expect(ran.steps[1]!.error).toBeUndefined();
   });
 
+  it("takes a rejected reply that held the submit command for no submission", () => {
+    const log = readAgentLog(
+      miniLog(
+        step(1, "Answer and submit at once.", ["echo 42 > /app/answer.txt", "echo COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT"]),
+        ["Please always provide EXACTLY ONE action in triple backticks, found 2 actions.\r", RULE],
+        said(2, "One at a time.", "echo 42 > /app/answer.txt"),
+      ),
+      "mini",
+    );
+    expect(log).toMatchObject({ submitted: false, cutOff: true, stopReason: "cut off while a command was running" });
+    expect(log.steps[0]).toMatchObject({ source: "agent", calls: [] });
+    expect(log.steps[1]!.error).toMatch(/^the harness rejected the response/);
+  });
+
   it("sees a run cut off while a command was running", () => {
     const cut = readAgentLog(miniLog(said(1, "Install first.", "pip install datasets")), "mini");
     expect(cut).toMatchObject({ submitted: false, cutOff: true, stopReason: "cut off while a command was running" });
@@ -170,7 +184,8 @@ describe("logs of unknown agents and bad input", () => {
     const hostile = [
       `${prompt} mini -t x\n`,
       `${ESC}[${"0".repeat(200_000)}`,
-      "mini-swe-agent (step 1, $0.01):\n```bash\n" + "a".repeat(200_000),
+      `mini-swe-agent (step 1, $0.01):\n\`\`\`${" ".repeat(200_000)}x y\n`,
+      "```bash\n" + "a".repeat(200_000),
       `\nUser:\n${"<returncode>".repeat(20_000)}`,
       `\n${"─".repeat(200_000)}\n`,
       `${"RateLimitError ".repeat(10_000)}\n${"x: No such file or directory".repeat(5_000)}`,

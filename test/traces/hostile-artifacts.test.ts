@@ -157,21 +157,28 @@ describe("many files, huge documents", () => {
     expect(trials[0]!.failureMode!.length).toBeLessThanOrEqual(300);
     expect(trials[0]!.outcome).toBe("fail");
   }, 60_000);
+
+  it("keeps names on one line: control characters in a task, agent or model name become _", async () => {
+    const trial = join(work, "run", "task", "task.1-of-1.run");
+    await mkdir(trial, { recursive: true });
+    await writeFile(join(trial, "results.json"), JSON.stringify({ trial_name: "task.1-of-1.run", task_id: "evil\u001b[31mRED\nline2", is_resolved: false, failure_mode: "unset\r\nforged" }));
+    const { trials } = await readTrials([join(work, "run")]);
+    expect(trials.map((t) => [t.task, t.failureMode])).toEqual([["evil_[31mRED_line2", "unset__forged"]]);
+  });
 });
 
 describe("the event loop keeps turning while an artifact is read", () => {
   it("never holds timers for long, even for an archive read from memory", async () => {
-    // A nested archive is read from memory: promises alone, which would starve timers and sockets.
+    // A nested archive, read in place in its outer one: however its reads mix file I/O and work in
+    // memory, timers and sockets keep their turns (mining's turns: test/loop/mine.test.ts).
     const inner = buildZip(Array.from({ length: 20_000 }, (_, i) => ({ name: `junk/f${i}.json`, data: `{"junk": ${i}}` })));
     const artifact = join(work, "outer.zip");
     await writeFile(artifact, await zipOf([["inner.zip", inner]]));
-    let lag = 0;
-    let last = performance.now();
-    const timer = setInterval(() => {
-      const now = performance.now();
-      lag = Math.max(lag, now - last - 5);
-      last = now;
-    }, 5);
+    // Counted turns, not the longest gap: on a loaded machine the scheduler alone can hold a timer
+    // for hundreds of ms, while a loop starved by promises turns once or twice in the whole read.
+    let turns = 0;
+    const timer = setInterval(() => turns++, 5);
+    const start = performance.now();
     try {
       let items = 0;
       for await (const item of streamTrials([artifact])) if (isIngestError(item)) items++;
@@ -179,7 +186,8 @@ describe("the event loop keeps turning while an artifact is read", () => {
     } finally {
       clearInterval(timer);
     }
-    // Reading takes seconds; no stretch of it may hold the loop more than a fraction of one.
-    expect(lag).toBeLessThan(500);
+    const took = performance.now() - start;
+    // Work is cut into stretches of 20 ms: at least one turn every 100 ms on average.
+    expect(turns).toBeGreaterThanOrEqual(Math.max(5, Math.floor(took / 100)));
   }, 60_000);
 });

@@ -2,7 +2,7 @@ import { readdir, readFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { readTrials, summarizeTrials } from "../../src/traces/index.js";
-import { attemptFromTrialName } from "../../src/traces/tb1.js";
+import { attemptFromTrialName, backgroundsPackageManager } from "../../src/traces/tb1.js";
 import type { Trial } from "../../src/traces/types.js";
 import { fixtures, hasRealTraces, NO_REAL_TRACES, realTraces } from "./paths.js";
 
@@ -169,5 +169,23 @@ describe("installed agents' own logs in Terminal-Bench 1 trials", async () => {
     expect(byTask.get("fix-curl")).toMatchObject({ outcome: "invalid", infra: { kind: "agent-install", detail: "/usr/local/bin/openhands: /app/.venv/bin/python is missing (agent install failed)" } });
     expect(byTask.get("pin-numpy")).toMatchObject({ outcome: "fail", stopReason: "submitted" });
     expect(byTask.get("pin-numpy")!.infra).toBeUndefined();
+  });
+});
+
+describe("a package manager left running in the background", () => {
+  it("is the last part of a line ending in a single &", () => {
+    expect(backgroundsPackageManager("apt-get install -y curl &")).toBe(true);
+    expect(backgroundsPackageManager("cd /app; dpkg -i x.deb &  ")).toBe(true);
+    expect(backgroundsPackageManager("apt-get update && apt-get install -y curl")).toBe(false);
+    expect(backgroundsPackageManager("apt-get install -y curl &&")).toBe(false);
+    expect(backgroundsPackageManager("apt-get install x; python serve.py &")).toBe(false);
+    expect(backgroundsPackageManager("sleep 1 &")).toBe(false);
+  });
+
+  it("reads a hostile line in linear time", () => {
+    const start = performance.now();
+    for (let i = 0; i < 100; i++) backgroundsPackageManager(`${"apt ".repeat(25_000)}x &`);
+    backgroundsPackageManager(`${"apt ".repeat(250_000)}`);
+    expect(performance.now() - start).toBeLessThan(5_000);
   });
 });
