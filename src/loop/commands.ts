@@ -1,5 +1,6 @@
-import { applyEdits, selectCandidates } from "../propose/edit.js";
+import { applyEdits, guardOptions, selectCandidates } from "../propose/edit.js";
 import { forbiddenNames } from "../propose/forbidden.js";
+import { proposalTasks } from "./dispatch.js";
 import { approve } from "./approval.js";
 import { explainComment, helpComment, ignoredComment, noAlternativeComment, retryComment, unknownCommandComment } from "../report/comments.js";
 import { plainText } from "../report/markdown.js";
@@ -9,7 +10,7 @@ import { draftProposal, evidenceFor } from "./draft.js";
 import type { HarnessSnapshot, Host, LoopContext, ProposalPR } from "./host.js";
 import { mineTrials, type Mined } from "./mine.js";
 import { LABEL_IGNORED } from "./names.js";
-import type { Attempt, ProposalState } from "./state.js";
+import { MAX_ATTEMPTS, MAX_DISCARDED, type Attempt, type ProposalState } from "./state.js";
 import { repeatStage, startValidation } from "./validate.js";
 import type { EvidencePacket, Weakness } from "../mine/types.js";
 
@@ -126,13 +127,8 @@ export async function nextCandidate(ctx: LoopContext, input: { state: ProposalSt
   const { state } = input;
   const discarded: DiscardedCandidate[] = [];
   const queue = [...state.alternatives];
-  const { harness, paths } = input.snapshot;
   const guards = {
-    harness,
-    ...(paths ? { existingPaths: paths } : {}),
-    harnessPaths: config.harness.paths,
-    budget: config.propose.budget,
-    forbidden: input.rebuilt.ok ? forbiddenNames(input.rebuilt.mined.trials) : [...state.tasks.targeted, ...state.tasks.preserve, ...state.tasks.heldOut],
+    ...guardOptions(config, input.snapshot, input.rebuilt.ok ? forbiddenNames(input.rebuilt.mined.trials) : proposalTasks(state.tasks)),
     earlier: input.attempts,
   };
   while (queue.length > 0) {
@@ -183,8 +179,8 @@ async function retry(host: Host, ctx: LoopContext, pr: ProposalPR, user: string)
     proposer: next.proposer,
     current: next.proposal,
     alternatives: next.alternatives,
-    attempts,
-    discarded: [...(state.discarded ?? []), ...next.discarded],
+    attempts: attempts.slice(-MAX_ATTEMPTS),
+    discarded: [...(state.discarded ?? []), ...next.discarded].slice(-MAX_DISCARDED),
   };
   delete updated.verdict;
   const description = rebuilt.ok

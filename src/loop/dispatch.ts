@@ -1,9 +1,14 @@
 import type { Dispatched } from "./host.js";
 import type { ProposalState } from "./state.js";
 
-/** The regression tasks: targeted failures, a preserve sample and held-out tasks, each once, in that order. */
+/** Every task a proposal names: targeted failures, a preserve sample and held-out tasks, each once, in that order. */
+export function proposalTasks(tasks: ProposalState["tasks"]): string[] {
+  return [...new Set([...tasks.targeted, ...tasks.preserve, ...tasks.heldOut])];
+}
+
+/** The regression tasks: the proposal's tasks whose names may be dispatched. */
 export function regressionTasks(tasks: ProposalState["tasks"]): string[] {
-  return [...new Set([...tasks.targeted, ...tasks.preserve, ...tasks.heldOut])].filter(isSafeTaskName);
+  return proposalTasks(tasks).filter(isSafeTaskName);
 }
 
 /**

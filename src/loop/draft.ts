@@ -4,7 +4,7 @@ import { applyEdits, type FileChange } from "../propose/edit.js";
 import { forbiddenNames } from "../propose/forbidden.js";
 import { propose } from "../propose/index.js";
 import type { Harness, Proposal, ProposeResult } from "../propose/types.js";
-import { isSafeTaskName } from "./dispatch.js";
+import { isSafeTaskName, proposalTasks } from "./dispatch.js";
 import type { HarnessSnapshot, LoopContext } from "./host.js";
 import type { Mined } from "./mine.js";
 import type { Attempt, ProposalState } from "./state.js";
@@ -70,7 +70,7 @@ export async function draftProposal(ctx: LoopContext, input: { weakness: Weaknes
     maxHeldOut: config.regression.maxHeldOut,
     seed: config.gate.seed,
   });
-  const leftOut = [...new Set([...chosen.targeted, ...chosen.preserve, ...chosen.heldOut])].filter((t) => !isSafeTaskName(t));
+  const leftOut = proposalTasks(chosen).filter((t) => !isSafeTaskName(t));
   const tasks = { targeted: chosen.targeted.filter(isSafeTaskName), preserve: chosen.preserve.filter(isSafeTaskName), heldOut: chosen.heldOut.filter(isSafeTaskName) };
   return {
     ok: true,

@@ -1,4 +1,5 @@
-import { guardProposal } from "../propose/edit.js";
+import { guardOptions, guardProposal } from "../propose/edit.js";
+import { proposalTasks } from "./dispatch.js";
 import { isHarnessPath } from "../propose/harness.js";
 import type { Proposal } from "../propose/types.js";
 import type { Host, LoopContext, ProposalPR } from "./host.js";
@@ -85,13 +86,7 @@ export async function guardBranch(host: Pick<Host, "changedPaths" | "readHarness
   }
   const guarded = guardProposal(
     { weakness: pr.state.weakness, title: "push", rationale: "", expected: "", preserved: "", risk: "", edits },
-    {
-      harness: before.harness,
-      ...(before.paths ? { existingPaths: before.paths } : {}),
-      harnessPaths: config.harness.paths,
-      budget: config.propose.budget,
-      forbidden: [...new Set([...pr.state.tasks.targeted, ...pr.state.tasks.preserve, ...pr.state.tasks.heldOut])],
-    },
+    guardOptions(config, before, proposalTasks(pr.state.tasks)),
   );
   return guarded.ok ? null : `changes what the guards refuse: ${guarded.reason}`;
 }

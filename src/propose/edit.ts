@@ -1,7 +1,7 @@
 import { createTwoFilesPatch, diffLines, FILE_HEADERS_ONLY } from "diff";
 import picomatch from "picomatch";
 import { parseDocument } from "yaml";
-import type { BudgetConfig } from "../config/schema.js";
+import type { BudgetConfig, SelfharnessConfig } from "../config/schema.js";
 import { contentFinding, describeFinding, type ContentGuardConfig } from "./content.js";
 import { isHarnessPath } from "./harness.js";
 import type { DiscardedCandidate, Edit, Harness, Proposal } from "./types.js";
@@ -171,6 +171,21 @@ export function applyProposal(harness: Harness, proposal: Proposal, existingPath
 }
 
 /** Every rule a proposal must pass; the first broken one is the reason it is discarded. */
+/**
+ * The guards a repository's configuration sets, on a harness and the paths of its tree: one
+ * definition for proposing, for a retry's stored alternatives and for a person's push alike.
+ */
+export function guardOptions(config: SelfharnessConfig, snapshot: { harness: Harness; paths?: ReadonlySet<string> }, forbidden: string[]): GuardOptions {
+  return {
+    harness: snapshot.harness,
+    harnessPaths: config.harness.paths,
+    budget: config.propose.budget,
+    forbidden,
+    contentGuards: config.propose.guards,
+    ...(snapshot.paths ? { existingPaths: snapshot.paths } : {}),
+  };
+}
+
 export function guardProposal(proposal: Proposal, options: GuardOptions): GuardResult {
   if (proposal.edits.length === 0) return { ok: false, reason: "no edits" };
   for (const edit of proposal.edits) {

@@ -2,7 +2,7 @@ import type { SelfharnessConfig } from "../config/schema.js";
 import type { Llm } from "../llm/client.js";
 import type { EvidencePacket, Weakness } from "../mine/types.js";
 import { readModelAnswer } from "./answer.js";
-import { selectCandidates, type SelectOptions } from "./edit.js";
+import { guardOptions, selectCandidates, type SelectOptions } from "./edit.js";
 import { playbookProposals, preferredSurface } from "./playbook.js";
 import { buildProposalPrompt } from "./prompt.js";
 import type { DiscardedCandidate, Harness, Proposal, ProposeResult } from "./types.js";
@@ -44,12 +44,7 @@ export async function propose(input: ProposeInput): Promise<ProposeResult> {
   const limit = input.config.propose.candidates;
   const preferred = preferredSurface(input.weakness.signature.mechanism, input.harness);
   const select: SelectOptions = {
-    harness: input.harness,
-    harnessPaths: input.config.harness.paths,
-    budget: input.config.propose.budget,
-    forbidden: input.forbidden,
-    contentGuards: input.config.propose.guards,
-    ...(input.existingPaths ? { existingPaths: input.existingPaths } : {}),
+    ...guardOptions(input.config, { harness: input.harness, ...(input.existingPaths ? { paths: input.existingPaths } : {}) }, input.forbidden),
     earlier: input.earlier,
     preferredPaths: preferred ? [preferred] : [],
   };
