@@ -31,7 +31,9 @@ const MAX_ENCODED = 70_000;
 export function hiddenValue<T>(marker: string, key: StateKey, parse: (value: unknown) => T | null): HiddenValue<T> {
   const pattern = new RegExp(`<!-- ${marker} ([A-Za-z0-9+/=]{1,${MAX_ENCODED}}) ([0-9a-f]{64}) -->`, "g");
   // Any comment with the marker, sealed or not, so that a forged one never stays next to the real one.
-  const anyCopy = new RegExp(`\\n*<!-- ${marker} [^>]*-->\\n?`, "g");
+  // No leading `\n*` (retried from every newline of a run of blank lines, quadratic) and no `<` inside
+  // (each search stops at the next comment): the blank lines before a copy are trimmed below.
+  const anyCopy = new RegExp(`<!-- ${marker} [^<>]*-->\\n?`, "g");
   const seal = (payload: string) => createHmac("sha256", key.secret).update(`${marker}\0${payload}`).digest("hex");
   const encode = (value: T) => {
     const payload = Buffer.from(JSON.stringify(value), "utf8").toString("base64");
@@ -52,7 +54,15 @@ export function hiddenValue<T>(marker: string, key: StateKey, parse: (value: unk
       return null;
     },
     replace(text, value) {
-      return `${text.replace(anyCopy, "").trimEnd()}\n\n${encode(value)}\n`;
+      const pieces = text.split(anyCopy);
+      const kept = pieces.map((piece, i) => (i < pieces.length - 1 ? withoutTrailingNewlines(piece) : piece)).join("");
+      return `${kept.trimEnd()}\n\n${encode(value)}\n`;
     },
   };
+}
+
+function withoutTrailingNewlines(text: string): string {
+  let end = text.length;
+  while (end > 0 && text.charCodeAt(end - 1) === 10) end--;
+  return text.slice(0, end);
 }

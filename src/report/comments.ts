@@ -117,7 +117,17 @@ function invalidByTask(verdict: Verdict): string {
  * section is returned unchanged.
  */
 export function withValidationStatus(body: string, status: string): string {
-  return body.replace(/(^### Validation\n\n)[\s\S]*?(?=\n\n### |\n\n<details>|\n\n<!-- |\s*$)/m, (_m, heading: string) => `${heading}${status}`);
+  // Plain searches, not a lazy regex ending in `\s*$`: the body is editable, and that pattern retried
+  // from every position of a long run of blanks takes quadratic time.
+  const heading = "### Validation\n\n";
+  let at = body.indexOf(heading);
+  while (at > 0 && body[at - 1] !== "\n") at = body.indexOf(heading, at + 1);
+  if (at === -1) return body;
+  const start = at + heading.length;
+  // The section ends at the next heading, details block or hidden comment, or where only blanks remain.
+  const ends = ["\n\n### ", "\n\n<details>", "\n\n<!-- "].map((next) => body.indexOf(next, start)).filter((i) => i !== -1);
+  const end = Math.min(Math.max(start, body.trimEnd().length), ...ends);
+  return body.slice(0, start) + status + body.slice(end);
 }
 
 /** The gate could not run at all (the regression workflow is missing, the run left no traces, ...). */
