@@ -18,6 +18,18 @@ export function stageDispatchId(slug: string, headSha: string, stage: number, re
   return `${slug}-${headSha.slice(0, 7)}-s${stage}${repeat > 0 ? `r${repeat}` : ""}${side === "baseline" ? "-base" : ""}`;
 }
 
+/**
+ * The repeat number for the stage's next dispatch: the first, from its count of dispatches, whose ids
+ * are unused on both sides. A re-run drops gone dispatches from the record, and numbering by the count
+ * alone would then give a kept run's id to a new one (and count that run's trials twice).
+ */
+export function nextRepeat(slug: string, headSha: string, stage: Stage): number {
+  const used = new Set([...stage.candidate, ...stage.baseline].map((d) => d.selfharnessId));
+  let repeat = Math.max(stage.candidate.length, stage.baseline.length);
+  while (SIDES.some((side) => used.has(stageDispatchId(slug, headSha, stage.stage, repeat, side)))) repeat++;
+  return repeat;
+}
+
 export type StageDispatched = { ok: true; dispatches: Record<Side, Dispatch>; url?: string } | { ok: false; problem: string };
 
 /** Dispatches one stage (or a repeat of it) on both sides: the candidate first, then the baseline. */

@@ -42,13 +42,18 @@ const dispatchSchema = z.object({
  * candidate on the proposal's branch and the baseline on the base branch. A repeat of the stage
  * (`/selfharness retry regression`) adds a dispatch per side; its trials join the stage.
  */
+/** Bounds of the lists a state grows: writers trim to them (or refuse), so a state always decodes. */
+export const MAX_STAGE_DISPATCHES = 10;
+export const MAX_ATTEMPTS = 50;
+export const MAX_DISCARDED = 100;
+
 const stageSchema = z.object({
   stage: z.number().int().min(1).max(20),
   tasks: names,
   trials: z.number().int().min(1).max(20),
   dispatchedAt: name,
-  candidate: z.array(dispatchSchema).min(1).max(10),
-  baseline: z.array(dispatchSchema).min(1).max(10),
+  candidate: z.array(dispatchSchema).min(1).max(MAX_STAGE_DISPATCHES),
+  baseline: z.array(dispatchSchema).min(1).max(MAX_STAGE_DISPATCHES),
 });
 
 /** The gate's validation of one head commit: its stages so far, its budget and its check. */
@@ -106,9 +111,9 @@ export const proposalStateSchema = z.object({
   current: proposalSchema,
   alternatives: z.array(proposalSchema).max(20),
   /** Candidates already tried for this weakness and why they were set aside. */
-  attempts: z.array(attemptSchema).max(50),
+  attempts: z.array(attemptSchema).max(MAX_ATTEMPTS),
   /** Candidates the guards or the model discarded when this weakness was proposed for, with the reason. */
-  discarded: z.array(discardedSchema).max(100).optional(),
+  discarded: z.array(discardedSchema).max(MAX_DISCARDED).optional(),
   /** The commit the app last put on the branch; any other head means someone else pushed. */
   head: name.optional(),
   tasks: z.object({ targeted: names, preserve: names, heldOut: names }),

@@ -5,8 +5,8 @@ import { approvalWait, holdForApproval } from "./approval.js";
 import { regressionTasks } from "./dispatch.js";
 import type { Host, LoopContext, ProposalPR, PullRequest } from "./host.js";
 import { LABEL_REJECTED, LABEL_VALIDATING } from "./names.js";
-import { dispatchStage, stageRecord } from "./stages.js";
-import type { ProposalState, Validation } from "./state.js";
+import { dispatchStage, nextRepeat, stageRecord } from "./stages.js";
+import { MAX_STAGE_DISPATCHES, type ProposalState, type Validation } from "./state.js";
 
 export interface ValidationStarted {
   started: boolean;
@@ -96,13 +96,17 @@ export async function repeatStage(host: Host, ctx: LoopContext, pr: ProposalPR):
   const validation = pr.state.validation;
   if (!validation || validation.headSha !== pr.headSha) return startValidation(host, ctx, pr);
   const stage = validation.stages.at(-1)!;
-  const dispatched = await dispatchStage(host, ctx, pr, stage, stage.candidate.length);
+  if (stage.candidate.length >= MAX_STAGE_DISPATCHES || stage.baseline.length >= MAX_STAGE_DISPATCHES) {
+    return { started: false, problem: `stage ${stage.stage} has run ${MAX_STAGE_DISPATCHES} times on this commit, as many as a validation keeps; push a new commit to validate it afresh`, pr, runId: null };
+  }
+  const repeat = nextRepeat(pr.state.slug, pr.headSha, stage);
+  const dispatched = await dispatchStage(host, ctx, pr, stage, repeat);
   if (!dispatched.ok) return { started: false, problem: dispatched.problem, pr, runId: null };
   const status = stageStartedSummary({ stage: stage.stage, tasks: stage.tasks.length, trials: stage.trials, baseRef: validation.baseRef, repeat: true, ...(dispatched.url ? { runUrl: dispatched.url } : {}) });
   const staleLabels = [config.labels.automerge, LABEL_REJECTED].filter((l) => pr.labels.includes(l));
   // A check that already concluded stays as it was for what it judged; the repeat gets a new one.
   const { checkRunId } = await host.update(pr, {
-    check: { headSha: pr.headSha, selfharnessId: `${pr.state.slug}-${pr.headSha.slice(0, 7)}-gate-r${stage.candidate.length}`, title: `Stage ${stage.stage} in progress (run again)`, summary: status, ...(dispatched.url ? { detailsUrl: dispatched.url } : {}) },
+    check: { headSha: pr.headSha, selfharnessId: `${pr.state.slug}-${pr.headSha.slice(0, 7)}-gate-r${repeat}`, title: `Stage ${stage.stage} in progress (run again)`, summary: status, ...(dispatched.url ? { detailsUrl: dispatched.url } : {}) },
   });
   const repeated = { ...stage, candidate: [...stage.candidate, dispatched.dispatches.candidate], baseline: [...stage.baseline, dispatched.dispatches.baseline] };
   const next: ProposalState = { ...pr.state, validation: { ...validation, ...(checkRunId !== undefined ? { checkRunId } : {}), stages: [...validation.stages.slice(0, -1), repeated] } };
@@ -110,7 +114,7 @@ export async function repeatStage(host: Host, ctx: LoopContext, pr: ProposalPR):
   const body = withValidationStatus(pr.body, status);
   await host.update(pr, { body: { text: body, state: next } });
   await host.update(pr, { labels: { remove: staleLabels, add: [LABEL_VALIDATING] } });
-  host.log.info({ pr: pr.number, stage: stage.stage, repeat: stage.candidate.length }, "stage run again; its trials join the stage");
+  host.log.info({ pr: pr.number, stage: stage.stage, repeat }, "stage run again; its trials join the stage");
   const labels = [...pr.labels.filter((l) => !staleLabels.includes(l)), ...(pr.labels.includes(LABEL_VALIDATING) ? [] : [LABEL_VALIDATING])];
   return { started: true, pr: { ...pr, body, labels, state: next }, ...(checkRunId !== undefined ? { checkRunId } : {}), runId: dispatched.dispatches.candidate.runId ?? null };
 }
