@@ -186,7 +186,8 @@ export function completionClaim(view: TrialView): { step: number; quote: string 
 /** File-like words of a text: a path, or a name with an extension (not a method call like `df.head()`). */
 function fileWords(text: string): Set<string> {
   return new Set(
-    [...text.slice(0, 4000).matchAll(/[\w./-]*[\w-]\.(?=\w*[A-Za-z])\w{1,8}\b(?![(.\w])|\/[\w./-]+/g)].map((m) => m[0].replace(/^.*\//, "")).filter((w) => w.length >= 3),
+    // The first form starts at a word's start only: retried from every character of a long dotted run, it took quadratic time.
+    [...text.slice(0, 4000).matchAll(/(?<![\w./-])[\w./-]*[\w-]\.(?=\w*[A-Za-z])\w{1,8}\b(?![(.\w])|\/[\w./-]+/g)].map((m) => m[0].replace(/^.*\//, "")).filter((w) => w.length >= 3),
   );
 }
 

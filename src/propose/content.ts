@@ -73,7 +73,8 @@ function changedLines(before: string, after: string): { start: number; beforeEnd
   while (start < shorter && before[start] === after[start]) start++;
   let tail = 0;
   while (tail < shorter - start && before[before.length - 1 - tail] === after[after.length - 1 - tail]) tail++;
-  const lineStart = before.lastIndexOf("\n", start - 1) + 1;
+  // At offset 0 there is no line before: lastIndexOf("\n", -1) would look at index 0 itself.
+  const lineStart = start === 0 ? 0 : before.lastIndexOf("\n", start - 1) + 1;
   const lineEnd = (text: string, from: number) => {
     const at = text.indexOf("\n", from);
     return at < 0 ? text.length : at;
@@ -168,7 +169,9 @@ function newHost(added: string, before: string, allowed: string[]): Match | null
 // ---- pipes into a shell -----------------------------------------------------------------------------
 
 const INTERPRETER = "(?:(?:ba|z|k|c|tc|da|fi|a|mk)?sh|python[0-9.]*|perl|ruby|node|php|lua|pwsh|powershell|tclsh|osascript|deno|bun)";
-const WRAPPERS = "(?:(?:sudo|doas|env|exec|command|nohup|time|xargs)(?:[ \\t]+-{1,2}[A-Za-z-]+)*[ \\t]+)*";
+// An option is `-[A-Za-z-]+`, which also takes `--long`: `-{1,2}[A-Za-z-]+` matched `--a` two ways and
+// backtracked exponentially in the number of options of a line that does not match.
+const WRAPPERS = "(?:(?:sudo|doas|env|exec|command|nohup|time|xargs)(?:[ \\t]+-[A-Za-z-]+)*[ \\t]+)*";
 const FETCHER = "(?:curl|wget|fetch|nc|ncat|socat|iwr|invoke-webrequest|invoke-restmethod)";
 
 /** `| sh`, `| sudo -E bash -s`, `|& /bin/bash`, `| python3 -` (`||` is "or", not a pipe); the arguments decide. */
@@ -200,13 +203,13 @@ function pipesIntoShell(text: string): Match[] {
 const SHELL_PIPES: { pattern: RegExp; what: string }[] = [
   {
     // `bash <(curl …)`, `source <(wget -O- …)`, `. <(…)`.
-    pattern: new RegExp(`(?<![\\w.-])(?:${INTERPRETER}|source|\\.)[ \\t]+(?:-{1,2}[A-Za-z-]+[ \\t]+)*<\\(`, "gi"),
+    pattern: new RegExp(`(?<![\\w.-])(?:${INTERPRETER}|source|\\.)[ \\t]+(?:-[A-Za-z-]+[ \\t]+)*<\\(`, "gi"),
     what: "adds a shell reading a process substitution",
   },
   { pattern: new RegExp(`<\\([ \\t]*(?:sudo[ \\t]+)?${FETCHER}(?![\\w-])`, "gi"), what: "adds a download in a process substitution" },
   {
     // `eval "$(curl …)"`, `sh -c "$(wget -O- …)"`, `python -c "$(curl …)"`.
-    pattern: new RegExp(`(?<![\\w-])(?:eval|source|exec|${INTERPRETER}[ \\t]+(?:-{1,2}[A-Za-z-]+[ \\t]+)*-c)[ \\t]+["']?(?:\\$\\(|\`)[ \\t]*(?:sudo[ \\t]+)?${FETCHER}(?![\\w-])`, "gi"),
+    pattern: new RegExp(`(?<![\\w-])(?:eval|source|exec|${INTERPRETER}[ \\t]+(?:-[A-Za-z-]+[ \\t]+)*-c)[ \\t]+["']?(?:\\$\\(|\`)[ \\t]*(?:sudo[ \\t]+)?${FETCHER}(?![\\w-])`, "gi"),
     what: "adds code run from a download",
   },
   { pattern: /(?<![\w-])(?:iex|invoke-expression)(?![\w-])/gi, what: "adds PowerShell's Invoke-Expression" },

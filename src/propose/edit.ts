@@ -89,8 +89,8 @@ export interface GuardOptions {
    * replaced whole.
    */
   existingPaths?: ReadonlySet<string>;
-  /** The repository's content guard settings (`propose.guards`); strict when absent. */
-  contentGuards?: ContentGuardConfig;
+  /** The repository's content guard settings (`propose.guards`): required, so no caller falls back to the strict defaults by leaving it out. */
+  contentGuards: ContentGuardConfig;
 }
 
 /** One file's content before and after a proposal; `before` is null for a new file. */
@@ -170,7 +170,6 @@ export function applyProposal(harness: Harness, proposal: Proposal, existingPath
   return applied.changes.map((change) => ({ path: change.path, content: change.after }));
 }
 
-/** Every rule a proposal must pass; the first broken one is the reason it is discarded. */
 /**
  * The guards a repository's configuration sets, on a harness and the paths of its tree: one
  * definition for proposing, for a retry's stored alternatives and for a person's push alike.
@@ -186,6 +185,7 @@ export function guardOptions(config: SelfharnessConfig, snapshot: { harness: Har
   };
 }
 
+/** Every rule a proposal must pass; the first broken one is the reason it is discarded. */
 export function guardProposal(proposal: Proposal, options: GuardOptions): GuardResult {
   if (proposal.edits.length === 0) return { ok: false, reason: "no edits" };
   for (const edit of proposal.edits) {

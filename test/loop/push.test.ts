@@ -35,6 +35,7 @@ function proposal(): ProposalPR {
 /** A host whose base holds PROMPT and whose head adds `added` to it. */
 function pushed(ctx: LoopContext, added: string) {
   const snapshot = (content: string): HarnessSnapshot => ({
+    sha: "x",
     harness: harnessFromFiles([{ path: "harness/prompt.md", content }], ctx.config.harness),
     paths: new Set(["harness/prompt.md"]),
   });

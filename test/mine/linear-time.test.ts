@@ -69,6 +69,15 @@ function hostileTrials(): Trial[] {
 }
 
 describe("mining stays linear on a megabyte of adversarial trace text", () => {
+  it("file words of long dotted outputs, at the readers' own limits (1,000 commands of 4 KB)", () => {
+    const dotted = trial(
+      { task: "dots" },
+      [...Array.from({ length: 1000 }, (_, i): [string, string, number] => [`touch out${i}.txt`, "a.".repeat(2000), 0]), { say: "The task is complete." }],
+    );
+    const view = viewOf(dotted);
+    for (const [name, detect] of Object.entries(DETECTORS)) fast(`${name} on dotted output`, () => detect(view));
+  });
+
   const trials = hostileTrials();
 
   it("every detector", () => {

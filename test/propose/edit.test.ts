@@ -18,6 +18,7 @@ const options: GuardOptions = {
   harness,
   harnessPaths: ["harness/**", "AGENTS.md"],
   budget: config().propose.budget,
+  contentGuards: config().propose.guards,
   forbidden: ["csv-column-stats", "test_outputs.py::test_stats_file_exists", "test_stats_file_exists", "/app/output/stats.json"],
   existingPaths,
 };

@@ -22,7 +22,7 @@ const ALL_KINDS: SignalKind[] = [
 ];
 
 const forbidden = ["csv-column-stats", "ini-to-yaml", "log-error-count", "test_stats_file_exists", "/app/output/stats.json"];
-const guard = (harness: ReturnType<typeof sampleHarness>) => ({ harness, harnessPaths: ["harness/**", "AGENTS.md"], budget: config().propose.budget, forbidden });
+const guard = (harness: ReturnType<typeof sampleHarness>) => ({ harness, harnessPaths: ["harness/**", "AGENTS.md"], budget: config().propose.budget, contentGuards: config().propose.guards, forbidden });
 
 describe("playbookProposals", () => {
   it("has a remedy for every signal kind", () => {

@@ -38,7 +38,7 @@ describe.skipIf(!present)("proposing for the real Terminal-Bench 1 and Harbor sa
     const prompt = buildProposalPrompt({ weakness: weakness!, evidence, harness, budget: settings.propose.budget, candidates: 3, earlier: [] });
     expect(prompt.user).toContain("test_allclose"); // the model sees the evidence ...
     const leaking = { ...result.proposals[0]!, edits: [{ path: "harness/system_prompt.md", before: "", after: "- In pddl-tpp-planning, run the validator.\n" }] };
-    expect(guardProposal(leaking, { harness, harnessPaths: ["harness/**"], budget: settings.propose.budget, forbidden })).toEqual({
+    expect(guardProposal(leaking, { harness, harnessPaths: ["harness/**"], budget: settings.propose.budget, contentGuards: settings.propose.guards, forbidden })).toEqual({
       ok: false,
       reason: 'leaks a benchmark detail: adds "pddl-tpp-planning" to harness/system_prompt.md',
     }); // ... but cannot write it into the harness
