@@ -31,7 +31,9 @@ export function actionsLog(write: (text: string) => void): { log: Logger; lines:
     const line: ActionLine = typeof objOrMsg === "string" ? { level, msg: objOrMsg, detail: "" } : { level, msg: msg ?? "", detail: detailOf(objOrMsg) };
     lines.push(line);
     const text = line.detail ? `${line.msg} ${line.detail}` : line.msg;
-    if (level === "info") write(`${text}\n`);
+    // The runner reads any output line that starts with `::` as a workflow command: an info line carries
+    // trace and model text, so its line breaks are flattened and it stays one line of plain output.
+    if (level === "info") write(`${text.replace(/[\r\n]+/g, " ")}\n`);
     else write(`::${level === "warn" ? "warning" : level}::${escapeData(text)}\n`);
   };
   const log: Record<string, unknown> = {
