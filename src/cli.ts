@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { packageVersion } from "./version.js";
 import { Command, CommanderError } from "commander";
 import { processIo, type CliIo } from "./cli/io.js";
 
@@ -15,12 +15,6 @@ const COMMANDS: { name: string; summary: string; load: () => Promise<Register> }
   { name: "propose", summary: "propose small, guarded edits of a repository's harness for the top weakness", load: async () => (await import("./cli/propose.js")).registerPropose },
   { name: "gate", summary: "decide whether a candidate harness beats its baseline", load: async () => (await import("./cli/gate.js")).registerGate },
 ];
-
-/** This package's version, from its package.json (next to `dist/` and `src/` alike). */
-export function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version?: unknown };
-  return typeof pkg.version === "string" ? pkg.version : "unknown";
-}
 
 /** The command `argv` asks for (`help <command>` included), or undefined. */
 function requested(argv: string[]): string | undefined {

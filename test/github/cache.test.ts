@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { readCachedTrials, writeCachedTrials } from "../../src/github/runtime/cache.js";
 import { readTrials } from "../../src/traces/index.js";
 
+const auto = (artifactId: number) => ({ artifactId, format: "auto" });
 const EXAMPLE = path.resolve(import.meta.dirname, "../../examples/terminal-agent/traces");
 let dir: string;
 beforeEach(() => {
@@ -23,24 +24,26 @@ describe("the artifact cache", () => {
   it("gives back exactly the parse it stored", async () => {
     const parsed = await readTrials([EXAMPLE, path.join(EXAMPLE, "missing")]);
     expect(parsed.errors.length).toBeGreaterThan(0);
-    expect(await writeCachedTrials(7, parsed, dir)).toBe(true);
-    expect(await readCachedTrials(7, dir)).toEqual(parsed);
-    expect(await readCachedTrials(8, dir)).toBeNull();
+    expect(await writeCachedTrials(auto(7), parsed, dir)).toBe(true);
+    expect(await readCachedTrials(auto(7), dir)).toEqual(parsed);
+    expect(await readCachedTrials(auto(8), dir)).toBeNull();
+    // Read as another format, the same artifact is another entry.
+    expect(await readCachedTrials({ artifactId: 7, format: "tb1" }, dir)).toBeNull();
   });
 
   it("treats an entry cut short as a miss", async () => {
     const parsed = await readTrials([EXAMPLE]);
-    await writeCachedTrials(9, parsed, dir);
+    await writeCachedTrials(auto(9), parsed, dir);
     const [name] = readdirSync(dir);
     const file = path.join(dir, name!);
     truncateSync(file, Math.floor(statSync(file).size / 2));
-    expect(await readCachedTrials(9, dir)).toBeNull();
+    expect(await readCachedTrials(auto(9), dir)).toBeNull();
   });
 
   it("does not keep a parse larger than the cache may hold", async () => {
     process.env.SELFHARNESS_CACHE_MAX_BYTES = "10000";
     const parsed = await readTrials([EXAMPLE]);
-    expect(await writeCachedTrials(10, parsed, dir)).toBe(false);
+    expect(await writeCachedTrials(auto(10), parsed, dir)).toBe(false);
     expect(readdirSync(dir)).toEqual([]);
   });
 });

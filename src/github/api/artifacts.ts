@@ -107,7 +107,8 @@ export async function collectRunTrials(input: {
         result.notes.push(`${label} is ${artifact.size_in_bytes} bytes, over eval.maxArtifactBytes (${config.eval.maxArtifactBytes}), and was skipped`);
         continue;
       }
-      let parsed = await readCachedTrials(artifact.id);
+      const key = { artifactId: artifact.id, format: config.eval.format };
+      let parsed = await readCachedTrials(key);
       const cached = parsed !== null;
       if (!parsed) {
         const outcome = await downloadAndRead(octokit, repo, artifact.id, artifact.name, config);
@@ -117,7 +118,7 @@ export async function collectRunTrials(input: {
           continue;
         }
         parsed = outcome.result;
-        await writeCachedTrials(artifact.id, parsed);
+        await writeCachedTrials(key, parsed);
       }
       for (const error of parsed.errors.slice(0, 5)) result.notes.push(`${label}: ${error.path}: ${error.message}`);
       if (parsed.errors.length > 5) result.notes.push(`${label}: ${parsed.errors.length - 5} more unreadable entries`);

@@ -4,12 +4,15 @@ import os from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import type { IngestResult } from "../../traces/types.js";
+import { packageVersion } from "../../version.js";
 
 /**
  * Parsed trials on disk, keyed by artifact id: an artifact never changes once uploaded, so an entry
  * never goes stale. The format tag changes when the trial shape does, which orphans old entries.
  * An entry is JSON Lines, one trial or error a line, written and read a record at a time: a large
- * artifact's trials never become one string of hundreds of megabytes on either side.
+ * artifact's trials never become one string of hundreds of megabytes on either side. An entry is
+ * keyed by the reader too (this package's version and the configured trace format): an upgraded
+ * reader, or a corrected `eval.format`, parses again instead of serving the old reading.
  */
 const FORMAT = "v2";
 const DEFAULT_MAX_BYTES = 1024 * 1024 * 1024;
@@ -25,15 +28,24 @@ function maxBytes(env: NodeJS.ProcessEnv = process.env): number {
   return Number.isFinite(value) && value > 0 ? value : DEFAULT_MAX_BYTES;
 }
 
-function entryPath(dir: string, artifactId: number): string {
-  return path.join(dir, `${FORMAT}-artifact-${artifactId}.jsonl`);
+/** What a parse depends on: the artifact and the trace format it was read as. */
+export interface CacheKey {
+  artifactId: number;
+  format: string;
+}
+
+let reader: string | undefined;
+
+function entryPath(dir: string, key: CacheKey): string {
+  reader ??= packageVersion().replace(/[^\w.-]/g, "_");
+  return path.join(dir, `${FORMAT}-${reader}-${key.format.replace(/[^\w-]/g, "_")}-artifact-${key.artifactId}.jsonl`);
 }
 
 type Line = { trial: IngestResult["trials"][number] } | { error: IngestResult["errors"][number] };
 
 /** The cached parse of an artifact, or null when absent, unreadable or cut short (then it is parsed again). */
-export async function readCachedTrials(artifactId: number, dir = cacheDir()): Promise<IngestResult | null> {
-  const file = entryPath(dir, artifactId);
+export async function readCachedTrials(key: CacheKey, dir = cacheDir()): Promise<IngestResult | null> {
+  const file = entryPath(dir, key);
   try {
     if ((await stat(file)).size > MAX_ENTRY_BYTES) return null;
     const result: IngestResult = { trials: [], errors: [] };
@@ -54,9 +66,9 @@ export async function readCachedTrials(artifactId: number, dir = cacheDir()): Pr
 }
 
 /** Stores a parse; a failure to write only costs a parse next time, so it is not an error. */
-export async function writeCachedTrials(artifactId: number, result: IngestResult, dir = cacheDir()): Promise<boolean> {
+export async function writeCachedTrials(key: CacheKey, result: IngestResult, dir = cacheDir()): Promise<boolean> {
   const limit = Math.min(maxBytes(), MAX_ENTRY_BYTES);
-  const target = entryPath(dir, artifactId);
+  const target = entryPath(dir, key);
   // Write then rename: a concurrent reader sees the old entry or the whole new one, never half.
   const temporary = `${target}.${process.pid}.${Date.now()}.tmp`;
   try {
@@ -90,7 +102,7 @@ export async function writeCachedTrials(artifactId: number, result: IngestResult
 
 /** Removes the least recently written entries until the directory fits the limit. */
 async function evictOldest(dir: string, limit: number): Promise<void> {
-  const names = (await readdir(dir)).filter((name) => name.startsWith(`${FORMAT}-artifact-`) && name.endsWith(".jsonl"));
+  const names = (await readdir(dir)).filter((name) => name.startsWith(`${FORMAT}-`) && name.endsWith(".jsonl"));
   const entries = await Promise.all(
     names.map(async (name) => {
       const info = await stat(path.join(dir, name)).catch(() => null);
