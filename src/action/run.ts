@@ -11,6 +11,8 @@
 import { appendFile, readFile, stat } from "node:fs/promises";
 import { Probot, type ProbotOctokit } from "probot";
 import { handledEvents, registerHandlers } from "../github/app.js";
+import { jobDeadlineMs } from "../github/runtime/deadline.js";
+import { queueLimits } from "../github/runtime/queue.js";
 import type { AppLogin } from "../github/identity.js";
 import { deliver, describeFailures } from "../github/runtime/deliver.js";
 import { fence } from "../mine/excerpt.js";
@@ -75,6 +77,11 @@ export async function runAction(options: ActionOptions): Promise<ActionResult> {
   if (!stateKey) return finish(1, "selfharness cannot start: the `state-key` input is empty: give the secret that seals proposal state (the app's SELFHARNESS_STATE_KEY, if an app also serves this repository); see docs/action.md");
   process.env.SELFHARNESS_STATE_KEY = stateKey;
   write(`::add-mask::${stateKey}\n`);
+  try {
+    queueLimits.deadlineMs = jobDeadlineMs(env);
+  } catch (error) {
+    return finish(1, `selfharness cannot start: ${error instanceof Error ? error.message : String(error)}`);
+  }
 
   const action = typeof event.payload.action === "string" ? event.payload.action : null;
   const what = action ? `${event.name}.${action}` : event.name;

@@ -1,7 +1,8 @@
 import type { ApplicationFunctionOptions, Probot } from "probot";
 import { registerHandlers } from "./app.js";
 import { rootWebhooks } from "./root-webhooks.js";
-import { whenIdle } from "./runtime/queue.js";
+import { jobDeadlineMs } from "./runtime/deadline.js";
+import { queueLimits, whenIdle } from "./runtime/queue.js";
 import { drainOnSigterm, within } from "./runtime/shutdown.js";
 import { drainMs, serveWithRedis } from "./scale-out.js";
 
@@ -13,6 +14,8 @@ export { registerHandlers } from "./app.js";
  * taking them (unless SELFHARNESS_WORKERS=0); `selfharness worker` starts more.
  */
 export default async function selfharness(app: Probot, options?: Partial<ApplicationFunctionOptions>): Promise<void> {
+  // Read once, at start: a bad value stops the app here rather than failing every job.
+  queueLimits.deadlineMs = jobDeadlineMs(process.env);
   try {
     options?.addHandler?.(rootWebhooks(app));
   } catch {

@@ -8,6 +8,8 @@
 import { createServer, type Server } from "node:http";
 import type { Probot } from "probot";
 import { registerHandlers } from "./app.js";
+import { jobDeadlineMs } from "./runtime/deadline.js";
+import { queueLimits } from "./runtime/queue.js";
 import { openRedis, probeRedis } from "./runtime/redis/connection.js";
 import { drainOnSigterm } from "./runtime/shutdown.js";
 import { redisSettings, startWorkers, workerProbot, type ScaleOutOptions } from "./scale-out.js";
@@ -17,7 +19,8 @@ export const WORKER_USAGE = `Usage: selfharness worker
 Takes webhook deliveries from the Redis queue (REDIS_URL) and works on them: mining, proposing,
 validating, judging. Needs the app's environment: APP_ID, PRIVATE_KEY (or PRIVATE_KEY_PATH),
 REDIS_URL, and OPENAI_BASE_URL / OPENAI_API_KEY for a model. Optional: SELFHARNESS_WORKERS (jobs at
-once, default 2), SELFHARNESS_DRAIN_SECONDS (default 20), SELFHARNESS_QUEUE_PREFIX, GHE_HOST, PORT
+once, default 2), SELFHARNESS_JOB_DEADLINE_SECONDS (default 3600), SELFHARNESS_DRAIN_SECONDS (default 20),
+SELFHARNESS_QUEUE_PREFIX, GHE_HOST, PORT
 (answers GET /ping there), LOG_LEVEL.
 `;
 
@@ -29,6 +32,7 @@ export interface RunningWorker {
 export async function runWorker(options: ScaleOutOptions = {}): Promise<RunningWorker> {
   const env = options.env ?? process.env;
   const settings = redisSettings(env);
+  queueLimits.deadlineMs = jobDeadlineMs(env);
   if (settings.workers === 0) throw new Error("SELFHARNESS_WORKERS is 0: a worker with no job slots would take nothing");
   if (!options.workerProbot) {
     if (!env.APP_ID) throw new Error("APP_ID is not set: the worker authenticates as the GitHub App");

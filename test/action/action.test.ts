@@ -203,4 +203,13 @@ describe("the Action's inputs and failures", () => {
     const noToken = await run({ ...env, INPUT_TOKEN: "" });
     expect(noToken.summary).toMatch(/^selfharness cannot start: the `token` input is empty: give a GitHub App installation token \(actions\/create-github-app-token\) or a personal access token/);
   });
+
+  it("fails at start, naming the variable, for a job deadline that is not a number of seconds", async () => {
+    const run0 = await world.evalRun(["hello-world"]);
+    const env = await actionEnv(world, "workflow_run", workflowRunCompleted(world.repo, run0.id));
+    const pulls = world.repo.pulls().length;
+    const result = await run({ ...env, SELFHARNESS_JOB_DEADLINE_SECONDS: "an hour" });
+    expect([result.exitCode, result.summary]).toEqual([1, 'selfharness cannot start: SELFHARNESS_JOB_DEADLINE_SECONDS must be a whole number from 1 to 86400 (got "an hour")']);
+    expect(world.repo.pulls()).toHaveLength(pulls);
+  });
 });
