@@ -97,7 +97,7 @@ describe("collectRunTrials", () => {
     expect(second.artifacts[0]!.cached).toBe(true);
     expect(second.trials).toEqual(first.trials);
     expect(first.trials.every((t) => t.id.startsWith("31/2026-11-20__09-00-00/") && runIdOf(t) === 31)).toBe(true);
-    expect(readdirSync(path.join(dir, "cache"))).toEqual(["v2-artifact-310.jsonl"]);
+    expect(readdirSync(path.join(dir, "cache"))).toEqual([expect.stringMatching(/^v2-[\w.-]+-auto-artifact-310\.jsonl$/)]);
   });
 
   it("reads an artifact uploaded with archive: false (not a zip) by its bytes", async () => {
