@@ -1,4 +1,4 @@
-import { plainText } from "./markdown.js";
+import { inlineCode } from "./markdown.js";
 
 /** Why a proposal waits for approval, in a few words ("it edits code: `harness/run.py`"). */
 export interface ApprovalWait {
@@ -9,7 +9,7 @@ export interface ApprovalWait {
 }
 
 function fileList(files: string[]): string {
-  const shown = files.slice(0, 10).map((f) => `\`${plainText(f).replace(/`/g, "'")}\``);
+  const shown = files.slice(0, 10).map((f) => inlineCode(f));
   return `${shown.join(", ")}${files.length > 10 ? ` and ${files.length - 10} more` : ""}`;
 }
 

@@ -2,6 +2,7 @@ import { formatPValue, formatPoints, formatRate, pIs, SPLIT_LABEL } from "../gat
 import type { PowerPlan } from "../gate/plan.js";
 import type { Decision, LookResult, SplitResult, StagePlan, Verdict } from "../gate/types.js";
 import type { RateChange, WatchResult } from "../gate/watch.js";
+import { inlineCode } from "./markdown.js";
 import { formatMarkdownTable, formatTable } from "./table.js";
 
 /** The gate's verdicts, power plans and post-merge watches, for terminals and for pull requests and check runs. */
@@ -112,10 +113,6 @@ const DECISION_BADGES: Record<Decision, string> = {
   inconclusive: "⚠️ inconclusive",
 };
 
-/** Trace-derived names go in code spans, so they cannot inject Markdown or mentions. */
-function code(text: string): string {
-  return `\`${text.replace(/`/g, "'").replace(/\r?\n/g, " ")}\``;
-}
 
 function details(summary: string, body: string): string[] {
   return [`<details><summary>${summary}</summary>`, "", body, "", "</details>", ""];
@@ -127,16 +124,16 @@ export function formatVerdictMarkdown(verdict: Verdict): string {
   parts.push(...verdict.checks.map((c) => `- ${c.passed ? "✅" : "❌"} ${c.reason}`), "");
   const next = describeNext(verdict);
   if (next) parts.push(next, "");
-  if (verdict.next) parts.push(...details(`Tasks of stage ${verdict.next.stage} (${verdict.next.tasks.length})`, verdict.next.tasks.map(code).join(", ")));
+  if (verdict.next) parts.push(...details(`Tasks of stage ${verdict.next.stage} (${verdict.next.tasks.length})`, verdict.next.tasks.map((task) => inlineCode(task)).join(", ")));
   if (verdict.looks.length > 1) parts.push(...details(`Looks of the staged test (${verdict.looks.length})`, formatMarkdownTable(LOOK_HEADERS, lookRows(verdict.looks))));
   if (verdict.flips.length > 0) {
-    parts.push(...details(`Tasks that changed (${verdict.flips.length})`, formatMarkdownTable(["task", "split", "baseline", "candidate", "Δ", "note"], flipRows(verdict).map(([task, ...rest]) => [code(task!), ...rest]))));
+    parts.push(...details(`Tasks that changed (${verdict.flips.length})`, formatMarkdownTable(["task", "split", "baseline", "candidate", "Δ", "note"], flipRows(verdict).map(([task, ...rest]) => [inlineCode(task!), ...rest]))));
   }
   if (verdict.invalid.length > 0) {
     parts.push(
       ...details(
         `Invalid trials, excluded from every pass fraction (${verdict.invalid.length})`,
-        formatMarkdownTable(["side", "task", "trial", "kind"], verdict.invalid.map((i) => [i.side, code(i.task), code(i.trial), code(i.kind)])),
+        formatMarkdownTable(["side", "task", "trial", "kind"], verdict.invalid.map((i) => [i.side, inlineCode(i.task), inlineCode(i.trial), inlineCode(i.kind)])),
       ),
     );
   }
@@ -197,7 +194,7 @@ export function formatWatchMarkdown(result: WatchResult): string {
   if (result.prediction) {
     const p = result.prediction;
     const words = { beats: "did better than", consistent: "is consistent with", short: "fell short of" }[p.outcome];
-    parts.push(`The ${p.quantity} ${words} the proposal's prediction ${code(p.text)} (${formatPoints(p.change)}).`, "");
+    parts.push(`The ${p.quantity} ${words} the proposal's prediction ${inlineCode(p.text)} (${formatPoints(p.change)}).`, "");
   }
   return `${parts.join("\n").trimEnd()}\n`;
 }

@@ -3,6 +3,7 @@ import { validateConfig } from "../../src/config/load.js";
 import { decide } from "../../src/gate/decide.js";
 import type { Weakness } from "../../src/mine/types.js";
 import type { Proposal } from "../../src/propose/types.js";
+import { approvalWaitingSummary } from "../../src/report/approval.js";
 import { explainComment, noAlternativeComment, unknownCommandComment, verdictSummary } from "../../src/report/comments.js";
 import { htmlText, inlineCode, oneLine, plainText, titleText } from "../../src/report/markdown.js";
 import { proposalBody, proposalCommitMessage, proposalTitle } from "../../src/report/pr-body.js";
@@ -169,5 +170,12 @@ describe("plainText and code spans", () => {
     expect(plainText("call `task_complete` then [x](https://e.example) `")).toBe("call `task_complete` then \\[x\\](https\\[:\\]//e.example) \\`");
     expect(plainText("a `@team [l](https://e.example)` b")).toBe("a `@team [l](https://e.example)` b");
     expect(plainText("``")).toBe("");
+  });
+});
+
+describe("file names in code spans", () => {
+  it("shows a path as it is: no Markdown escapes inside the code span, where GitHub would print them", () => {
+    const summary = approvalWaitingSummary({ files: ["harness/run_agent.py", "harness/a&b<c>.sh"], because: "code" }, "abc1234");
+    expect(summary).toContain("`harness/run_agent.py`, `harness/a&b<c>.sh`");
   });
 });
