@@ -1,3 +1,4 @@
+import { laterOnLine } from "../text/lines.js";
 import type { Step, Trial } from "../traces/types.js";
 
 /** One command the agent ran and what came back, whatever the trace format. */
@@ -195,14 +196,15 @@ const VERIFY = [
   /\bgit\s+diff\b/,
   /\bassert\b/,
   /\bnginx\s+-t\b|\bapache(?:2ctl|ctl)\s+(?:-t|configtest)\b/,
-  /\bcurl\b[^\n]*\b(?:localhost|127\.0\.0\.1|0\.0\.0\.0)\b/,
   /\b(?:systemctl\s+status|service\s+\S+\s+status)\b/,
 ];
+// Requests to the local service: curl, then a local address later on its line.
+const LOCAL_REQUEST = [/\bcurl\b/, /\b(?:localhost|127\.0\.0\.1|0\.0\.0\.0)\b/] as const;
 
 /** True when the command checks the work against something (tests, a diff, a hash, an assertion). */
 export function isVerification(action: Pick<Action, "command" | "tool">): boolean {
   if (action.tool !== undefined && /test|verify|check/i.test(action.tool)) return true;
-  return VERIFY.some((pattern) => pattern.test(action.command));
+  return VERIFY.some((pattern) => pattern.test(action.command)) || laterOnLine(action.command, ...LOCAL_REQUEST);
 }
 
 const CLEANUP = /^(?:rm|rmdir|unlink|kill|pkill|killall|deactivate|exit|clear|true)\b|^git\s+(?:branch\s+-[dD]\b|stash\s+drop\b|worktree\s+remove\b)/;
@@ -238,10 +240,15 @@ export function isDocumentationWrite(action: Pick<Action, "command" | "tool" | "
   return paths.length > 0 && paths.every((p) => DOC_FILE.test(p) && !instruction.includes(p.replace(/^.*\//, "")));
 }
 
+// A keyword, then a word later on its line: tried line by line (laterOnLine), never as `keyword[^\n]*word`.
+const LONG_OPERATION_ON_LINE = [
+  [/\b(?:pip3?|uv pip|pipx|conda|mamba|micromamba|npm|yarn|pnpm|gem|cargo|go|brew|apk|apt|apt-get|dnf|yum)\b/, /\b(?:install|add|create|update|upgrade|sync|get)\b/],
+  // curl writing a file (-o, -O, -L among its flags).
+  [/\bcurl\b/, /\s-[a-zA-Z]*[oOL]\b/],
+] as const;
 const LONG_OPERATION = [
-  /\b(?:pip3?|uv pip|pipx|conda|mamba|micromamba|npm|yarn|pnpm|gem|cargo|go|brew|apk|apt|apt-get|dnf|yum)\b[^\n]*\b(?:install|add|create|update|upgrade|sync|get)\b/,
   /\bconda\s+env\s+(?:create|update)\b/,
-  /\b(?:wget|curl\b[^\n]*\s-[a-zA-Z]*[oOL]|git\s+clone|git\s+lfs\s+pull|huggingface-cli\s+download|hf\s+download|snapshot_download|yt-dlp|youtube-dl|aria2c|rsync|scp)\b/,
+  /\b(?:wget|git\s+clone|git\s+lfs\s+pull|huggingface-cli\s+download|hf\s+download|snapshot_download|yt-dlp|youtube-dl|aria2c|rsync|scp)\b/,
   /\b(?:make|cmake\s+--build|ninja|cargo\s+build|go\s+build|mvn|gradle|docker\s+build|bazel|\.\/configure|npm\s+run\s+build)\b/,
   /\b(?:train|fine-?tune|fit|epochs?|supervised|torchrun|accelerate\s+launch|deepspeed)\b/i,
 ];
@@ -249,7 +256,7 @@ const LONG_OPERATION = [
 /** True when the command is an install, download, build or training run: the operations that outlast a command timeout. */
 export function isLongOperation(action: Pick<Action, "command" | "tool">): boolean {
   if (action.tool !== undefined) return false;
-  return LONG_OPERATION.some((p) => p.test(action.command));
+  return LONG_OPERATION.some((p) => p.test(action.command)) || LONG_OPERATION_ON_LINE.some(([keyword, then]) => laterOnLine(action.command, keyword, then));
 }
 
 // The completion marker some harnesses ask for; it is a declaration, not work.

@@ -1,4 +1,5 @@
 import type { Trial } from "../traces/types.js";
+import { laterOnLine } from "../text/lines.js";
 import type { Finding, SignalKind } from "./types.js";
 import { isCleanup, isCompletionAction, isDocumentationWrite, isLongOperation, isReadOnly, isVerification, oneLine, traceOf, writtenPaths, type Action, type AgentText } from "./actions.js";
 import { MISSING_FILE_TEXT, failedTests, verifierText } from "./verifier.js";
@@ -288,7 +289,7 @@ export const envLost: Detector = ({ actions }) => {
 
 // `ImportError: cannot import name X from Y` is not here: Y is installed, and X is a wrong guess at its API.
 const MISSING_MODULE = /(?:ModuleNotFoundError: No module named ['"]?([\w.-]+)|ImportError: No module named ['"]?([\w.-]+)|(?:^|\s|:\s)([\w.+-]+): command not found)/m;
-const INSTALL = /\b(?:pip3?|uv|apt(?:-get)?|npm|yarn|pnpm|conda|brew|cargo|gem|apk)\b[^\n]*\b(?:install|add)\b/;
+const INSTALL = [/\b(?:pip3?|uv|apt(?:-get)?|npm|yarn|pnpm|conda|brew|cargo|gem|apk)\b/, /\b(?:install|add)\b/] as const;
 
 /**
  * Asking whether a tool or module is there (`pdftk --version`, `which jq`, `python -c "import x"`): an
@@ -317,7 +318,7 @@ export const missingDependency: Detector = ({ trial, actions }) => {
     if (!name || (match[3] !== undefined && !action.command.includes(name)) || isProbe(action.command, name)) continue;
     const later = actions.slice(i + 1);
     const sameStep = new Set(actions.filter((a) => a.step === action.step).map((a) => a.key));
-    const installed = later.some((a) => !a.failed && INSTALL.test(a.command) && a.command.toLowerCase().includes(name.toLowerCase()));
+    const installed = later.some((a) => !a.failed && laterOnLine(a.command, ...INSTALL) && a.command.toLowerCase().includes(name.toLowerCase()));
     const workedAround = later.some((a) => !a.failed && a.step !== action.step && sameStep.has(a.key));
     if (installed || workedAround) continue;
     return [finding("missing-dependency", [action.step], `\`${name}\` is missing (${oneLine(match[0], 80)}) and never installed`)];
