@@ -1,5 +1,5 @@
 import type { SelfharnessConfig } from "../config/schema.js";
-import type { EvalRun, Host, Log, OpenProposalRequest, ProposalPR } from "../loop/host.js";
+import type { EvalRun, Host, Log, ProposalPR } from "../loop/host.js";
 import { listRepositoryPaths, loadHarness } from "../propose/harness.js";
 import type { IngestResult } from "../traces/types.js";
 
@@ -11,7 +11,7 @@ export const LOCAL_RUN: EvalRun = { id: 1, attempt: 1, headSha: "working-tree", 
  * repository folder, and a proposal that is shown (or written as a patch) instead of opened.
  * Validation and every GitHub write are for the app and the Action; asking for them here is a bug.
  */
-export function localHost(input: { traces: IngestResult; repoDir: string; config: SelfharnessConfig; show: (request: OpenProposalRequest) => Promise<void>; log?: Log }): Host {
+export function localHost(input: { traces: IngestResult; repoDir: string; config: SelfharnessConfig; log?: Log }): Host {
   const unavailable = (what: string) => () => Promise.reject(new Error(`${what} needs the GitHub App or the Action; the CLI only proposes`));
   return {
     loadTrials: async () => ({ trials: input.traces.trials, notes: [] }),
@@ -23,8 +23,8 @@ export function localHost(input: { traces: IngestResult; repoDir: string; config
     },
     changedPaths: unavailable("comparing commits"),
     proposals: async () => [],
+    // The CLI prints the draft itself; the proposal "opened" here is only the loop's answer.
     openProposal: async (request): Promise<ProposalPR> => {
-      await input.show(request);
       return {
         number: 0,
         open: true,

@@ -80,7 +80,6 @@ export async function streamTraces(
   options: TraceOptions,
   io: CliIo,
   onTrial: (trial: Trial) => void | Promise<void>,
-  label = "",
   onError?: (error: IngestError) => void,
 ): Promise<{ trials: number; errors: number }> {
   let trials = 0;
@@ -89,22 +88,22 @@ export async function streamTraces(
     if (isIngestError(item)) {
       errors++;
       onError?.(item);
-      io.err(`warning: ${label ? `${label}: ` : ""}${item.path}: ${item.message}`);
+      io.err(`warning: ${item.path}: ${item.message}`);
     } else {
       trials++;
       await onTrial(item);
     }
   }
   if (trials === 0) {
-    throw new UsageError(`no trials could be read from ${label ? `--${label} ` : ""}${paths.join(" ")}${errors > 0 ? " (see the warnings above)" : ""}`);
+    throw new UsageError(`no trials could be read from ${paths.join(" ")}${errors > 0 ? " (see the warnings above)" : ""}`);
   }
   return { trials, errors };
 }
 
 /** Reads traces, printing each unreadable file as a warning; no trial at all is an error. */
-export async function readTraces(paths: string[], options: TraceOptions, io: CliIo, label = ""): Promise<IngestResult> {
+export async function readTraces(paths: string[], options: TraceOptions, io: CliIo): Promise<IngestResult> {
   const result: IngestResult = { trials: [], errors: [] };
-  await streamTraces(paths, options, io, (trial) => void result.trials.push(trial), label, (error) => result.errors.push(error));
+  await streamTraces(paths, options, io, (trial) => void result.trials.push(trial), (error) => result.errors.push(error));
   return result;
 }
 

@@ -3,7 +3,7 @@ import path from "node:path";
 import { Option, type Command } from "commander";
 import type { SelfharnessConfig } from "../config/schema.js";
 import { llmFromEnv, type Llm } from "../llm/client.js";
-import type { LoopContext, OpenProposalRequest } from "../loop/host.js";
+import type { LoopContext } from "../loop/host.js";
 import { improve } from "../loop/improve.js";
 import type { Weakness } from "../mine/types.js";
 import { renderDiff, type Harness, type ProposeResult } from "../propose/index.js";
@@ -77,8 +77,7 @@ async function runPropose(traces: string[], options: ProposeOptions, io: CliIo):
   const ctx: LoopContext = { config, llm, labelCache: new Map() };
 
   const ingest = await readTraces(traces, options, io);
-  let shown: OpenProposalRequest | undefined;
-  const host = localHost({ traces: ingest, repoDir: path.resolve(options.repo), config, show: async (request) => void (shown = request), log: cliLog(io) });
+  const host = localHost({ traces: ingest, repoDir: path.resolve(options.repo), config, log: cliLog(io) });
   const outcome = await improve(host, ctx, LOCAL_RUN, options.weakness !== undefined ? { weakness: options.weakness } : {});
   if (seen.unreachable) {
     const what = `model ${model} at ${endpoint} could not be reached: ${seen.unreachable}`;
@@ -104,7 +103,7 @@ async function runPropose(traces: string[], options: ProposeOptions, io: CliIo):
   if (options.out) await writeFile(options.out, diffs[0]!);
   print(io, options, { weakness: draft.weakness, evidenceTokens: draft.evidence.tokens, config, harness: draft.harness, result: draft.result, diffs, ...(llm ? { model: llm.model } : {}) });
   if (options.out && !options.json) io.out(`\nWrote the top candidate's diff to ${options.out} (apply it with: ${applyCommand(options.repo, options.out)})`);
-  return shown ? 0 : 1;
+  return 0;
 }
 
 /** The model, telling the person at the terminal what is being waited for, and noting when no answer came back. */

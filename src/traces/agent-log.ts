@@ -1,6 +1,6 @@
 import { clip, clipTail, OUTPUT_LIMIT, TEXT_LIMIT } from "./limits.js";
 import { terminalLines, unwrapLines } from "./terminal.js";
-import { stepsFromPane } from "./transcript.js";
+import { PROMPT, stepsFromPane } from "./transcript.js";
 import type { Step } from "./types.js";
 
 /**
@@ -34,7 +34,6 @@ export interface AgentLog {
 }
 
 /** A shell prompt followed by what was typed at it. */
-const PROMPT = /^(?:\([^)]*\)\s*)?[\w.-]+@[\w.-]+:[^#$\n]*[#$] ?(.*)$/;
 const KNOWN_LAUNCHERS = /^(?:mini|mini-swe-agent|openhands|python3? -m openhands\b)/;
 const MINI_STEP = /^[\w.-]+ \(step (\d+)(?:, [^)]{0,40})?\):$/;
 const MINI_OBSERVATION = /^User:$/;

@@ -8,22 +8,6 @@ function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** What is at a path: the disk's answer, or an archive's when the path is inside one read in place. */
-export async function pathKind(path: string): Promise<{ kind: "file"; size: number } | { kind: "folder" } | { kind: "other" } | undefined> {
-  const mounted = inArchive(path);
-  if (mounted) {
-    if (mounted.archive.folder(mounted.path)) return { kind: "folder" };
-    const file = mounted.archive.file(mounted.path);
-    return file ? { kind: "file", size: file.size } : undefined;
-  }
-  try {
-    const info = await stat(path);
-    return info.isFile() ? { kind: "file", size: info.size } : info.isDirectory() ? { kind: "folder" } : { kind: "other" };
-  } catch {
-    return undefined;
-  }
-}
-
 /** A folder's files and subfolders by name; symbolic links are neither (never followed). */
 export async function listFolder(dir: string): Promise<Read<{ files: string[]; dirs: string[] }>> {
   const mounted = inArchive(dir);

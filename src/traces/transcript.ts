@@ -71,7 +71,8 @@ export function agentLaunchExecutable(commandsText: string): string | undefined 
   return word ? word.split("/").pop() : undefined;
 }
 
-const PROMPT = /^(?:\([^)]*\)\s*)?[\w.-]+@[\w.-]+:[^#$\n]*[#$] ?(.*)$/;
+/** A shell prompt line (`user@host:dir# typed`), and what was typed at it. */
+export const PROMPT = /^(?:\([^)]*\)\s*)?[\w.-]+@[\w.-]+:[^#$\n]*[#$] ?(.*)$/;
 
 /** Steps from a terminal pane capture: each shell prompt starts a step, what follows is its output. */
 export function stepsFromPane(text: string): Step[] {
