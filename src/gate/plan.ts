@@ -86,7 +86,7 @@ export function planValidation(input: PlanInput): PowerPlan {
   const tasks = [...new Set([...input.tasks, ...input.targeted])].sort();
   const first = firstStage(tasks, gate, input.config.regression.trials);
   const design = gate.rule !== "paper" && gate.sequential.enabled ? "adaptive" : "fixed";
-  const budget = design === "adaptive" ? Math.max(first.cost, validationBudget(gate, tasks.length)) : first.cost;
+  const budget = design === "adaptive" ? validationBudget(gate, tasks.length) : first.cost;
   const stages = design === "adaptive" ? gate.sequential.stages.length : 1;
   const base = { design, tasks: tasks.length, budget, first, stages, alpha: gate.alpha, power: gate.power, minEffect: gate.minEffect } as const;
   if (gate.rule === "paper") {

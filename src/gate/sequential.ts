@@ -14,9 +14,12 @@ export function undecidedTasks(pooled: ReadonlyMap<string, PairCounts>): string[
   return [...pooled].filter(([, c]) => !isPaired(c) || (c.baseline.passes + c.candidate.passes > 0 && c.baseline.passes + c.candidate.passes < c.baseline.valid + c.candidate.valid)).map(([task]) => task);
 }
 
-/** The budget of a validation in task-trials, both sides counted. */
+/**
+ * The budget of a validation in task-trials, both sides counted: never less than its first stage,
+ * which always runs whole (the plan and the verdict read this one figure).
+ */
 export function validationBudget(config: Pick<GateConfig, "sequential">, tasks: number): number {
-  return Math.round(config.sequential.budget * tasks);
+  return Math.max(2 * config.sequential.stages[0]! * tasks, Math.round(config.sequential.budget * tasks));
 }
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { PairCounts } from "../../src/gate/counts.js";
-import { firstStage, planNextStage, undecidedTasks } from "../../src/gate/sequential.js";
+import { firstStage, planNextStage, undecidedTasks, validationBudget } from "../../src/gate/sequential.js";
 
 const counts = (b: [number, number, number?], c: [number, number, number?]): PairCounts => ({
   baseline: { passes: b[0], valid: b[1], invalid: b[2] ?? 0 },
@@ -58,5 +58,15 @@ describe("firstStage", () => {
     expect(firstStage(tasks, { rule: "statistical", sequential }, 3)).toEqual({ stage: 1, tasks: ["a", "b"], trials: 1, cost: 4 });
     expect(firstStage(tasks, { rule: "statistical", sequential: { ...sequential, enabled: false } }, 3)).toMatchObject({ trials: 3, cost: 12 });
     expect(firstStage(tasks, { rule: "paper", sequential }, 2)).toMatchObject({ trials: 2, cost: 8 });
+  });
+});
+
+describe("validationBudget", () => {
+  it("is the configured task-trials per task, and never less than the first stage, which runs whole", () => {
+    expect(validationBudget({ sequential: { enabled: true, stages: [1, 2, 2], budget: 3.5 } }, 42)).toBe(147);
+    // Stages of 2: the first alone spends 2 x 2 x 4 = 16, more than 3.5 x 4.
+    const sequential = { enabled: true, stages: [2, 2], budget: 3.5 };
+    expect(validationBudget({ sequential }, 4)).toBe(16);
+    expect(validationBudget({ sequential }, 4)).toBe(firstStage(["a", "b", "c", "d"], { rule: "statistical", sequential }, 3).cost);
   });
 });
