@@ -128,6 +128,29 @@ describe("the background work queue", () => {
   });
 });
 
+describe("a job's claim on its delivery", () => {
+  it("is given back when the job fails or past its deadline, and kept when it succeeds", async () => {
+    const { log } = captureLog();
+    queueLimits.deadlineMs = 50;
+    const released: string[] = [];
+    const stuck = gatedJob([], "stuck");
+    enqueue({ name: "ok", key: "o/a", run: async () => undefined, release: () => released.push("ok"), log });
+    enqueue({ name: "boom", key: "o/b", run: async () => Promise.reject(new Error("kaput")), release: () => released.push("boom"), log });
+    enqueue({ name: "stuck", key: "o/c", run: stuck.run, release: () => released.push("stuck"), log });
+    await whenIdle();
+    stuck.release();
+    expect(released.sort()).toEqual(["boom", "stuck"]);
+  });
+
+  it("is given back when the queue is full and the job is refused", () => {
+    const { log } = captureLog();
+    queueLimits.maxWaiting = 0;
+    const released: string[] = [];
+    expect(enqueue({ name: "refused", key: "o/r", run: async () => undefined, release: () => released.push("refused"), log })).toBe(false);
+    expect(released).toEqual(["refused"]);
+  });
+});
+
 describe("the job deadline", () => {
   it("fails a job held past its deadline with the reason, and starts the repository's next job", async () => {
     const { log, logs } = captureLog();

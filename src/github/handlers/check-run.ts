@@ -8,7 +8,7 @@ import { canCommand } from "../api/permissions.js";
 import { loopContext } from "../context.js";
 import { gitHubHost } from "../host.js";
 import type { AppLogin } from "../identity.js";
-import { claimOnce } from "../runtime/dedupe.js";
+import { claimOnce, releaseClaim } from "../runtime/dedupe.js";
 import { enqueue } from "../runtime/queue.js";
 import type { Octokit } from "../types.js";
 import { dashboardOf, updateDashboard } from "./dashboard.js";
@@ -30,6 +30,7 @@ export async function onCheckRunRerequested(context: Context<"check_run.rereques
     name: `re-run ${repo.owner}/${repo.repo} check ${check.id}`,
     key: repository.full_name.toLowerCase(),
     client: context.octokit,
+    release: () => releaseClaim(key),
     run: async () => {
       const config = await loadRepoConfig(context);
       if (!config) return;

@@ -12,7 +12,7 @@ import { canCommand } from "../api/permissions.js";
 import { loopContext } from "../context.js";
 import { gitHubHost } from "../host.js";
 import type { AppLogin } from "../identity.js";
-import { claimOnce } from "../runtime/dedupe.js";
+import { claimOnce, releaseClaim } from "../runtime/dedupe.js";
 import { enqueue } from "../runtime/queue.js";
 import type { Octokit, RepoRef } from "../types.js";
 
@@ -51,6 +51,7 @@ export async function onDashboardEdited(context: Context<"issues.edited">, appLo
     name: `dashboard ${repo.owner}/${repo.repo}#${issue.number}`,
     key: repository.full_name.toLowerCase(),
     client: context.octokit,
+    release: () => releaseClaim(key),
     run: async () => {
       if (issue.user?.login !== (await appLogin()) || !dashboardState(stateKeyFromEnv()).decode(issue.body)) {
         log.info({ issue: issue.number }, "ticked boxes ignored: not the app's own dashboard issue");

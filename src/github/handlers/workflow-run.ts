@@ -86,24 +86,19 @@ export async function onWorkflowRunCompleted(context: WorkflowRunContext, appLog
     context.log.info({ runId: run.id, attempt }, "workflow run already handled (redelivery or concurrent delivery)");
     return;
   }
-  const queued = enqueue({
+  enqueue({
     name: `workflow run ${key}`,
     key: repository.full_name.toLowerCase(),
     runId: run.id,
     client: context.octokit,
+    release: () => releaseClaim(key),
     run: async () => {
-      // A run that was not acted on, or failed on the way, may be tried again on redelivery: whatever
-      // failed was retried already and left nothing half-made.
-      let acted = false;
-      try {
-        acted = await routeRun(context, facts, attempt, appLogin);
-      } finally {
-        if (!acted) releaseClaim(key);
-      }
+      // A run that was not acted on may be tried again on redelivery, and so may one that failed on the
+      // way (the queue gives its claim back): whatever failed was retried already and left nothing half-made.
+      if (!(await routeRun(context, facts, attempt, appLogin))) releaseClaim(key);
     },
     log: context.log,
   });
-  if (!queued) releaseClaim(key);
 }
 
 /**

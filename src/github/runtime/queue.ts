@@ -22,10 +22,15 @@ export const queueLimits: { concurrency: number; maxWaiting: number; deadlineMs?
 
 /** A job under its deadline (see deadline.ts): by default SELFHARNESS_JOB_DEADLINE_SECONDS. */
 async function runJob(job: Job): Promise<void> {
-  await withDeadline(job.name, queueLimits.deadlineMs ?? jobDeadlineMs(process.env), async () => {
-    if (job.client) bindToJob(job.client);
-    await job.run();
-  });
+  try {
+    await withDeadline(job.name, queueLimits.deadlineMs ?? jobDeadlineMs(process.env), async () => {
+      if (job.client) bindToJob(job.client);
+      await job.run();
+    });
+  } catch (error) {
+    job.release?.();
+    throw error;
+  }
 }
 
 export interface Job {
@@ -39,6 +44,11 @@ export interface Job {
   log: Log;
   /** The event's GitHub client: bound to the job, it makes no request past the job's deadline. */
   client?: GitHubClient;
+  /**
+   * Gives the delivery's claim back when the job fails or is refused, so a redelivery (or the Redis
+   * queue's retry of it, in the same process) does the work instead of finding it claimed.
+   */
+  release?: () => void;
 }
 
 /** Waiting jobs per key, in arrival order; a key stays here while one of its jobs runs. */
@@ -118,6 +128,7 @@ export function enqueue(job: Job): boolean {
 function enqueueInProcess(job: Job): boolean {
   if (waiting >= queueLimits.maxWaiting) {
     job.log.error({ job: job.name, runId: job.runId, waiting }, "work queue full; job dropped");
+    job.release?.();
     return false;
   }
   const jobs = byKey.get(job.key);
