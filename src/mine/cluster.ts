@@ -1,9 +1,7 @@
 import { createHash } from "node:crypto";
 import type { Trial } from "../traces/types.js";
 import type { Finding, MechanismKind, MineOptions, MineResult, ModelRate, Weakness } from "./types.js";
-import { DETECTORS, isAgentTimeout, viewOf } from "./signals.js";
-import { hasAgentWork } from "./actions.js";
-import { terminalCause } from "./verifier.js";
+import { DETECTORS, viewOf } from "./signals.js";
 import { dominantFinding, MECHANISM_ORDER } from "./priority.js";
 import { suspectTasks } from "./suspect.js";
 import { isTrialSummary, summarizeTrial, type TrialSummary } from "./summary.js";
@@ -67,12 +65,8 @@ export function weaknessTest(id: string): { mechanism: MechanismKind; shows: (tr
 /** One failure with what the miner learnt about it (the evidence packet reads its whole trial). */
 export interface MinedFailure {
   trial: Trial;
-  findings: Finding[];
   /** The finding that names the mechanism (a model label when no detector fired). */
   dominant?: Finding;
-  cause: string;
-  /** The trace shows what the agent did (not only harness steps or nothing). */
-  observed: boolean;
 }
 
 /** The dominant finding of a failure: its detectors' findings, else the model's label. */
@@ -86,7 +80,8 @@ function withLabel(id: string, findings: Finding[], labels?: ReadonlyMap<string,
 export function analyseFailure(trial: Trial, labels?: ReadonlyMap<string, Finding>): MinedFailure {
   const view = viewOf(trial);
   const findings = Object.values(DETECTORS).flatMap((detect) => detect(view));
-  return { trial, ...withLabel(trial.id, findings, labels), cause: terminalCause(trial, isAgentTimeout(trial.failureMode)), observed: hasAgentWork(view) };
+  const { dominant } = withLabel(trial.id, findings, labels);
+  return { trial, ...(dominant ? { dominant } : {}) };
 }
 
 /** The held-out list is applied before anything else, so no later stage can read those trials. */
