@@ -132,7 +132,7 @@ function describe(s: Scenario): string {
 }
 
 /** One simulated validation: fresh task rates, a gain placed by the scenario, the gate run stage by stage. */
-function validate(random: Random, calibration: Calibration, tasks: number, scenario: Scenario, config: JudgeConfig, index: number) {
+function validate(random: Random, calibration: Calibration, tasks: number, scenario: Scenario, config: JudgeConfig, index: number, repeats = 0) {
   const names = Array.from({ length: tasks }, (_, i) => `sim${index}-task-${String(i).padStart(2, "0")}`);
   const p = names.map(() => betaDraw(random, calibration.a, calibration.b));
   // A concentrated gain falls on failing tasks (below 50%) in random order; the first three are the targeted ones.
@@ -152,6 +152,7 @@ function validate(random: Random, calibration: Calibration, tasks: number, scena
     fixedTrials: FIXED_TRIALS,
     invalidRate: INVALID_RATE,
     random,
+    repeats,
   });
 }
 
@@ -191,6 +192,31 @@ const designs = [
 ];
 measure(calibration, corpus, 42, 2000, designs);
 measure(calibration, corpus, 80, 1000, designs);
+
+// A person who runs the last stage again (`/selfharness retry regression`) up to 9 times, the most a
+// stage keeps, while the verdict neither accepts nor rejects: each repeat is a look of its own.
+{
+  const seed = SEED + 7;
+  const random = mulberry32(seed);
+  const runs = 2000;
+  let accepted = 0;
+  let spent = 0;
+  for (let i = 0; i < runs; i++) {
+    const result = validate(random, calibration, 42, { effect: 0, shape: "spread" }, staged, i, 9);
+    if (result.decision === "accept") accepted++;
+    spent += result.spent;
+  }
+  const rate = accepted / runs;
+  emit({
+    section: "gate",
+    figure: `42 tasks, ${designs[1]!.name}, A/A with up to 9 repeats of the last stage: false accepts`,
+    value: round(100 * rate, 1),
+    unit: "%",
+    corpus: `${corpus}, ${runs} validations`,
+    seed,
+    note: `±${round(100 * Math.sqrt((rate * (1 - rate)) / runs), 1)} (1 s.e.); target ≤ alpha ${staged.alpha * 100}%; mean ${Math.round(spent / runs)} task-trials`,
+  });
+}
 
 // The power plan: what it predicts for one 42-task set, against what that set then measures.
 {

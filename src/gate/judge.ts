@@ -13,11 +13,16 @@ export type JudgeConfig = Pick<GateConfig, "rule" | "alpha" | "margin" | "minEff
 
 export interface JudgeInput {
   /**
-   * Every stage of this validation so far, oldest first; the last one has just finished. A stage holds
-   * the trials gathered for one look, from any number of runs per side (a retry of a stage's run joins
-   * that stage). Within a stage, trials are pooled by task: which run they came from never matters.
+   * Every round of this validation so far, oldest first; the last one has just finished. A round holds
+   * one dispatch of a stage, from any number of runs per side; a stage run again adds a round. Within a
+   * round, trials are pooled by task: which run they came from never matters.
    */
   stages: readonly StageTrials[];
+  /**
+   * The budget the validation started with, in task-trials (adaptive design only). Default: from the
+   * config. Passing the recorded one keeps a config changed mid-validation from moving its past looks.
+   */
+  budget?: number;
   /** The regression tasks; default: every task either side ran. Targeted tasks always count. */
   tasks?: readonly string[];
   /** Held-out task names; tasks not listed are held-in. */
@@ -59,6 +64,8 @@ export function judge(input: JudgeInput): Verdict {
   const taskSet = new Set(tasks);
   return judgeCounts({
     stages: input.stages.map((stage) => stageCounts(stage, tasks)),
+    stageOf: input.stages.map((stage, index) => stage.stage ?? index + 1),
+    ...(input.budget !== undefined ? { budget: input.budget } : {}),
     tasks,
     heldOut: input.heldOut,
     targeted: input.targeted,
@@ -68,8 +75,12 @@ export function judge(input: JudgeInput): Verdict {
 }
 
 export interface CountsInput {
-  /** Per stage, every task's counts on both sides (a task that did not run in a stage has zeros). */
+  /** Per round, every task's counts on both sides (a task that did not run in a round has zeros). */
   stages: readonly ReadonlyMap<string, PairCounts>[];
+  /** The 1-based stage of each round (a stage run again has several); default: one round per stage. */
+  stageOf?: readonly number[];
+  /** The budget the validation started with (adaptive design); default: from the config. */
+  budget?: number;
   /** Sorted; targeted tasks included. */
   tasks: readonly string[];
   heldOut: readonly string[];
@@ -86,27 +97,40 @@ export function judgeCounts(input: CountsInput): Verdict {
   const heldOutSet = new Set(input.heldOut);
   const spentTotal = (pooled: ReadonlyMap<string, PairCounts>) => [...pooled.values()].reduce((sum, c) => sum + trialsSpent(c), 0);
   const all = poolCounts(perStage, tasks);
-  const budget = design === "adaptive" ? validationBudget(config, tasks.length) : spentTotal(all);
+  const budget = design === "adaptive" ? (input.budget ?? validationBudget(config, tasks.length)) : spentTotal(all);
+  const stageOf = (round: number) => input.stageOf?.[round] ?? round + 1;
   const compared = [...all.values()].reduce((sum, c) => sum + c.baseline.valid + c.candidate.valid, 0);
   if (compared > MAX_COMPARED_TRIALS) return tooManyTrials(input, design, { total: budget, spent: spentTotal(all) }, compared);
 
-  // Replay the stages: every stage ends in a look of the improvement test, on whatever tasks it could
-  // pair. Tasks without a pair are simply run again; the validity rule only stops a decision.
+  // Replay the rounds: each ends in a look of the improvement test, on the trials since the last look,
+  // where the gate could have accepted: the validity rule held and some task paired. Skipping the other
+  // rounds keeps alpha, since validity depends on invalid trials, never on which side passed; their
+  // trials join the next look. A round run again after the last look gets only the alpha that look left
+  // unspent (a discrete test rarely spends all of it): re-running until the test crossed would
+  // otherwise give every repeat a fresh chance to accept noise.
   const looks: Look[] = [];
   let next: StagePlan | null = null;
-  let pooled: ReadonlyMap<string, PairCounts> = new Map();
-  for (const [s, added] of perStage.entries()) {
+  let pooled: ReadonlyMap<string, PairCounts> = poolCounts([], tasks);
+  let sinceLook = pooled;
+  let validity: RuleCheck | undefined;
+  let pairing = pairTasks(pooled, tasks, heldOutSet);
+  for (const [round, added] of perStage.entries()) {
     pooled = poolCounts([pooled, added], tasks);
+    sinceLook = poolCounts([sinceLook, added], tasks);
     const spent = spentTotal(pooled);
-    next = design === "adaptive" ? planNextStage({ pooled, stagesRun: s + 1, spent, budget, config }) : null;
+    next = design === "adaptive" ? planNextStage({ pooled, stagesRun: stageOf(round), spent, budget, config }) : null;
+    pairing = pairTasks(pooled, tasks, heldOutSet);
+    validity = checkValidity({ tasks: tasks.length, unpaired: pairing.unpaired, pooled, targetedSet, maxShare: config.maxInvalidTaskShare });
+    if (!validity.passed || ![...sinceLook.values()].some(isPaired)) continue;
     looks.push({
-      strata: [...added.values()].map(toStratum),
-      candidatePasses: [...added.values()].reduce((sum, c) => sum + c.candidate.passes, 0),
+      strata: [...sinceLook.values()].map(toStratum),
+      candidatePasses: [...sinceLook.values()].reduce((sum, c) => sum + c.candidate.passes, 0),
       fraction: next === null ? 1 : spent / budget,
     });
+    sinceLook = poolCounts([], tasks);
   }
-  const { paired, unpaired } = pairTasks(pooled, tasks, heldOutSet);
-  const validity = checkValidity({ tasks: tasks.length, unpaired, pooled, targetedSet, maxShare: config.maxInvalidTaskShare });
+  const { paired, unpaired } = pairing;
+  validity ??= checkValidity({ tasks: tasks.length, unpaired, pooled, targetedSet, maxShare: config.maxInvalidTaskShare });
   const { alpha } = config;
   const overall = comparePairs(paired, alpha);
   const splits: Record<SplitName, SplitResult> = {
@@ -138,9 +162,11 @@ export function judgeCounts(input: CountsInput): Verdict {
       // 1 - power of the time (the futility side of the plan). Later stages re-run only tasks whose trials
       // disagreed, which pulls a pooled Δ toward zero; the first stage ran every task alike, so its
       // interval is the unbiased one to rule an effect out with.
-      const first = comparePairs(pairTasks(perStage[0]!, tasks, heldOutSet).paired, 1 - config.power);
+      const firstStage = poolCounts(perStage.filter((_, round) => stageOf(round) === 1), tasks);
+      const first = comparePairs(pairTasks(firstStage, tasks, heldOutSet).paired, 1 - config.power);
       const ruledOut = first.tasks > 0 && first.interval[1] < config.minEffect;
-      const bound = `the ${Math.round(config.power * 100)}% upper bound of ${perStage.length > 1 ? "the first stage's Δ" : "Δ"}, ${formatPoints(first.interval[1])},`;
+      const laterStages = perStage.some((_, round) => stageOf(round) > 1);
+      const bound = `the ${Math.round(config.power * 100)}% upper bound of ${laterStages ? "the first stage's Δ" : "Δ"}, ${formatPoints(first.interval[1])},`;
       const worth = `the +${(config.minEffect * 100).toFixed(1)} pts worth merging`;
       checks.push({
         rule: "minimum effect",
@@ -340,7 +366,7 @@ function lossCheck(name: SplitName, paired: readonly PairedTask[], targetedSet: 
 function improvementCheck(overall: SplitResult, looks: readonly LookResult[], alpha: number): RuleCheck {
   const rule = "significant improvement";
   const last = looks.at(-1);
-  if (!last) return { rule, passed: false, reason: `${rule}: no stage has run` };
+  if (!last) return { rule, passed: false, reason: `no significant improvement yet: not tested, since no round had valid trials to compare on enough tasks` };
   const where = looks.length > 1 ? `look ${last.look} of the staged test` : "the first look";
   const summary = `all ${tasksCount(overall.tasks)} Δ ${formatPoints(overall.delta)}: the candidate passed ${last.observed} trials where ${last.expected.toFixed(1)} were expected under no difference, ${pIs(last.nominalP)} at ${where}`;
   const spent = `alpha spent ${last.alphaSpent.toFixed(3)} of ${alpha}`;

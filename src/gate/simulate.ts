@@ -28,6 +28,11 @@ export interface SimulationInput {
   /** Chance that a trial ends without a verdict (infrastructure). */
   invalidRate: number;
   random: Random;
+  /**
+   * Times a person runs the last stage again (`/selfharness retry regression`) while the verdict neither
+   * accepts nor rejects and asks for nothing more: what the gate's alpha must hold against. Default 0.
+   */
+  repeats?: number;
 }
 
 export interface SimulatedValidation {
@@ -65,15 +70,19 @@ function drawStage(plan: StagePlan, tasks: readonly SimulatedTask[], invalidRate
 export function simulateValidation(input: SimulationInput): SimulatedValidation {
   const tasks = [...input.tasks].sort((a, b) => a.task.localeCompare(b.task));
   const names = tasks.map((t) => t.task);
-  const stages: Map<string, PairCounts>[] = [];
-  let plan: StagePlan | null = firstStage(names, input.config, input.fixedTrials);
+  const rounds: Map<string, PairCounts>[] = [];
+  const stageOf: number[] = [];
+  let plan: StagePlan = firstStage(names, input.config, input.fixedTrials);
   let spent = 0;
+  let repeats = input.repeats ?? 0;
   for (;;) {
-    stages.push(drawStage(plan, tasks, input.invalidRate, input.random));
+    rounds.push(drawStage(plan, tasks, input.invalidRate, input.random));
+    stageOf.push(plan.stage);
     spent += plan.cost;
-    const verdict = judgeCounts({ stages, tasks: names, heldOut: input.heldOut, targeted: input.targeted, config: input.config, invalid: [] });
-    plan = verdict.next;
-    if (!plan) return { decision: verdict.decision, spent, stages: stages.length };
+    const verdict = judgeCounts({ stages: rounds, stageOf, tasks: names, heldOut: input.heldOut, targeted: input.targeted, config: input.config, invalid: [] });
+    if (verdict.next) plan = verdict.next;
+    else if (repeats > 0 && (verdict.decision === "needs-more-evidence" || verdict.decision === "inconclusive")) repeats--;
+    else return { decision: verdict.decision, spent, stages: new Set(stageOf).size };
   }
 }
 

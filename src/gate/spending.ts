@@ -68,6 +68,7 @@ export function groupSequential(looks: readonly Look[], alpha: number, spending:
       look: index + 1,
       fraction,
       alphaSpent: allowed,
+      alphaUsed: spent,
       observed,
       expected: expectation(unconditional),
       boundary,

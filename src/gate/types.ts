@@ -10,10 +10,16 @@ export type Decision = "accept" | "reject" | "needs-more-evidence" | "inconclusi
 export type SplitName = "heldIn" | "heldOut";
 export type Side = "baseline" | "candidate";
 
-/** The trials gathered for one look of the gate, from any number of runs per side. */
+/**
+ * The trials of one round of a stage: its dispatch on both sides, from any number of runs per side.
+ * A stage run again (`/selfharness retry regression`) has a round per run, and each round is a look of
+ * its own, so repeats never get the alpha of a look that was already taken.
+ */
 export interface StageTrials {
   baseline: readonly Trial[];
   candidate: readonly Trial[];
+  /** The 1-based stage this round belongs to; rounds of one stage share it. Default: its position. */
+  stage?: number;
 }
 
 /** What to run next: the same tasks, the same number of trials, on both sides. */
@@ -80,8 +86,13 @@ export interface LookResult {
   look: number;
   /** Share of the budget spent at this look (1 at the final look). */
   fraction: number;
-  /** Alpha spent up to and including this look. */
+  /** Alpha the spending function allows up to and including this look. */
   alphaSpent: number;
+  /**
+   * Of it, what the boundaries so far used: a discrete test can rarely use all it may. What is left
+   * stays for a later look, such as a stage run again after the last one.
+   */
+  alphaUsed: number;
   /** Candidate passes over all compared trials so far, and their expectation under no difference. */
   observed: number;
   expected: number;

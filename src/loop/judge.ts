@@ -115,7 +115,7 @@ export async function judgeRegressionRun(host: Host, ctx: LoopContext, run: Regr
     return { status: "problem", pr: pr.number, problem };
   }
 
-  const verdict = judge({ stages: loaded.stages, tasks: current.stages[0]!.tasks, heldOut: state.tasks.heldOut, targeted: state.tasks.targeted, config: config.gate });
+  const verdict = judge({ stages: loaded.stages, budget: current.budget, tasks: current.stages[0]!.tasks, heldOut: state.tasks.heldOut, targeted: state.tasks.targeted, config: config.gate });
   if (verdict.decision === "needs-more-evidence" && verdict.next) return nextStage(host, ctx, pr, current, verdict);
 
   const report = {

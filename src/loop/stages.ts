@@ -7,7 +7,7 @@ import type { Dispatch, Stage, Validation } from "./state.js";
 /**
  * The stages of a validation on the host: each stage runs the same tasks and trials on both sides at
  * the same time (the candidate on the proposal's branch, the baseline on the base branch), so both are
- * measured in the same window; a stage repeated by a person adds trials to that stage.
+ * measured in the same window; a stage repeated by a person adds a round of trials to that stage.
  */
 
 export type Side = "candidate" | "baseline";
@@ -118,24 +118,32 @@ export async function resolveStage(
 }
 
 /**
- * The trials of every stage, each side's runs pooled and limited to the stage's tasks, with a note for
- * every artifact that could not be read. A stage whose side left no trial is named in `unread`.
+ * The trials of every round of every stage, limited to the stage's tasks, with a note for every artifact
+ * that could not be read. A stage whose side left no trial in any round is named in `unread`.
  */
 export async function loadStages(host: Pick<Host, "loadTrials">, validation: Validation): Promise<{ stages: StageTrials[]; notes: string[]; unread: string | null }> {
-  const stages: StageTrials[] = [];
+  const rounds: StageTrials[] = [];
   const notes: string[] = [];
   let unread: string | null = null;
   for (const stage of validation.stages) {
     const wanted = new Set(stage.tasks);
-    const read = async (side: Side): Promise<Trial[]> => {
-      const ids = stage[side].flatMap((d) => (d.runId !== undefined ? [d.runId] : []));
-      const loaded = ids.length > 0 ? await host.loadTrials(ids) : { trials: [], notes: [] };
+    const read = async (dispatch: Dispatch | undefined): Promise<Trial[]> => {
+      if (dispatch?.runId === undefined) return [];
+      const loaded = await host.loadTrials([dispatch.runId]);
       notes.push(...loaded.notes);
-      const trials = loaded.trials.filter((t) => wanted.has(t.task));
-      if (trials.length === 0) unread ??= `The ${side} side of stage ${stage.stage} (run${ids.length === 1 ? "" : "s"} ${ids.join(", ") || "none"}) left no trials of its tasks`;
-      return trials;
+      return loaded.trials.filter((t) => wanted.has(t.task));
     };
-    stages.push({ candidate: await read("candidate"), baseline: await read("baseline") });
+    // Each dispatch of the stage (the first, then every repeat) is a round of its own: the gate takes
+    // a look per round.
+    const count = Math.max(stage.candidate.length, stage.baseline.length);
+    const own: StageTrials[] = [];
+    for (let index = 0; index < count; index++) own.push({ candidate: await read(stage.candidate[index]), baseline: await read(stage.baseline[index]), stage: stage.stage });
+    for (const side of SIDES) {
+      if (own.some((round) => round[side].length > 0)) continue;
+      const ids = stage[side].flatMap((d) => (d.runId !== undefined ? [d.runId] : []));
+      unread ??= `The ${side} side of stage ${stage.stage} (run${ids.length === 1 ? "" : "s"} ${ids.join(", ") || "none"}) left no trials of its tasks`;
+    }
+    rounds.push(...own);
   }
-  return { stages, notes, unread };
+  return { stages: rounds, notes, unread };
 }

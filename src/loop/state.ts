@@ -37,16 +37,17 @@ const dispatchSchema = z.object({
   runId: runId.optional(),
 });
 
-/**
- * One stage of a validation: the same tasks and trials dispatched on both sides at the same time, the
- * candidate on the proposal's branch and the baseline on the base branch. A repeat of the stage
- * (`/selfharness retry regression`) adds a dispatch per side; its trials join the stage.
- */
 /** Bounds of the lists a state grows: writers trim to them (or refuse), so a state always decodes. */
 export const MAX_STAGE_DISPATCHES = 10;
 export const MAX_ATTEMPTS = 50;
 export const MAX_DISCARDED = 100;
 
+/**
+ * One stage of a validation: the same tasks and trials dispatched on both sides at the same time, the
+ * candidate on the proposal's branch and the baseline on the base branch. A repeat of the stage
+ * (`/selfharness retry regression`) adds a dispatch per side: a round of the stage, whose trials
+ * join the comparison in a look of their own.
+ */
 const stageSchema = z.object({
   stage: z.number().int().min(1).max(20),
   tasks: names,

@@ -88,8 +88,9 @@ export async function startValidation(host: Host, ctx: LoopContext, pr: Proposal
 
 /**
  * Runs the validation's current stage again on both sides (`/selfharness retry regression`, or a re-run
- * whose runs are gone): the new trials join that stage, so nothing measured so far is thrown away, and
- * the gate judges again once they are in. A commit with no validation yet starts one.
+ * whose runs are gone): the new trials are a round of that stage, so nothing measured so far is thrown
+ * away, and the gate judges again once they are in, in a look of their own. A commit with no validation
+ * yet starts one.
  */
 export async function repeatStage(host: Host, ctx: LoopContext, pr: ProposalPR): Promise<ValidationStarted> {
   const { config } = ctx;

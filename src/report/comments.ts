@@ -89,12 +89,7 @@ function nextStep(report: VerdictReport): string {
         : "`/selfharness retry` asks for a new candidate that avoids the earlier ones.";
     return `The gate rejected this edit; the pull request stays open for people to review. ${next}`;
   }
-  if (verdict.decision === "needs-more-evidence") {
-    return [
-      describeNext(verdict) ?? "The evidence does not decide yet.",
-      "`/selfharness retry regression` runs the last stage again and adds its trials to the same comparison.",
-    ].join("\n\n");
-  }
+  if (verdict.decision === "needs-more-evidence") return describeNext(verdict) ?? "The evidence does not decide yet.";
   return [
     `Some trials gave no trustworthy verdict, so the gate cannot decide.${invalidByTask(verdict)}`,
     "`/selfharness retry regression` runs the last stage again and adds its trials to the same comparison.",

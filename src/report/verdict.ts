@@ -73,9 +73,16 @@ export function describeNext(verdict: Verdict): string | null {
   if (verdict.decision !== "needs-more-evidence") return null;
   const { next } = verdict;
   if (!next) {
-    return verdict.design === "adaptive"
-      ? "The budget is spent without a decision: a person decides (merge by hand, or close); more trials would need a new validation with a larger `gate.sequential.budget`."
-      : "This fixed validation has run all its trials without a decision: a person decides (merge by hand, or close), or validates again with more trials.";
+    const person = "a person decides (merge by hand, or close)";
+    const more = verdict.design === "adaptive" ? "raise `gate.sequential.budget`" : "raise `regression.trials`";
+    const done = verdict.design === "adaptive" ? "The budget is spent without a decision" : "This fixed validation has run all its trials without a decision";
+    // A repeat of the last stage is a look of its own with the alpha the earlier looks left unused;
+    // when none is left, its trials could only cost runs.
+    const left = verdict.alpha - (verdict.looks.at(-1)?.alphaUsed ?? 0);
+    if (left < verdict.alpha / 100) {
+      return `${done}: ${person}. The looks used the test's whole alpha, so more trials of this commit cannot make the gate accept; for more, ${more} and push a commit, which starts a new validation.`;
+    }
+    return `${done}: ${person}, or run the last stage again (\`/selfharness retry regression\`): its trials are a look of their own, with the ${left.toFixed(4)} of alpha ${verdict.alpha} the earlier looks left unused.`;
   }
   return `Stage ${next.stage} runs ${describeStage(next)}.`;
 }

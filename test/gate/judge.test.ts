@@ -1,9 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { validateConfig } from "../../src/config/load.js";
 import type { GateConfig } from "../../src/config/schema.js";
-import type { PairCounts } from "../../src/gate/counts.js";
+import { poolCounts, type PairCounts } from "../../src/gate/counts.js";
 import { judge, judgeCounts, type JudgeConfig } from "../../src/gate/judge.js";
 import { mulberry32 } from "../../src/gate/random.js";
+import { firstStage } from "../../src/gate/sequential.js";
 import { simulateValidation } from "../../src/gate/simulate.js";
 import type { StageTrials } from "../../src/gate/types.js";
 import type { Outcome, Trial } from "../../src/traces/types.js";
@@ -126,6 +127,49 @@ describe("judge: pooled evidence", () => {
   });
 });
 
+describe("judge: a stage run again", () => {
+  const single = () => gateConfig({ sequential: { enabled: true, stages: [1], budget: 2 } });
+  // A narrow first round: the last look, with most of alpha left unused by the discrete boundary.
+  const first = stage((i) => (i % 2 === 0 ? "pass" : "fail"), (i) => (i % 2 === 0 ? (i < 6 ? "fail" : "pass") : i < 10 ? "pass" : "fail"));
+  const again = stage((i) => (i < 12 ? "pass" : "fail"), (i) => (i < 19 ? "pass" : "fail"), "2", 2);
+
+  it("takes a look of its own, with the alpha the earlier looks left unused", () => {
+    const once = judge({ stages: [first], heldOut: [], targeted: [], config: single() });
+    expect(once).toMatchObject({ decision: "needs-more-evidence", next: null });
+    const left = 0.03 - once.looks[0]!.alphaUsed;
+    expect(left).toBeGreaterThan(0.02);
+
+    const twice = judge({ stages: [{ ...first, stage: 1 }, { ...again, stage: 1 }], heldOut: [], targeted: [], config: single() });
+    expect(twice.looks).toHaveLength(2);
+    expect(twice.looks[1]).toMatchObject({ fraction: 1, crossed: true });
+    expect(twice.looks[1]!.nominalThreshold!).toBeLessThanOrEqual(left);
+    expect(twice.looks[1]!.alphaUsed).toBeLessThanOrEqual(0.03);
+    expect(twice.decision).toBe("accept");
+    expect(twice.budget.spent).toBe(96);
+  });
+
+  it("takes no look where the gate could not have accepted, so a repeat after an inconclusive verdict keeps all of alpha", () => {
+    // Half the tasks lost every trial to the infrastructure on the candidate's side.
+    const broken = stage(() => "pass", (i) => (i < 12 ? "invalid" : "pass"));
+    const once = judge({ stages: [{ ...broken, stage: 1 }], heldOut: [], targeted: [], config: single() });
+    expect(once.decision).toBe("inconclusive");
+    expect(once.looks).toEqual([]);
+    const clean = stage((i) => (i < 6 ? "pass" : "fail"), (i) => (i < 18 ? "pass" : "fail"), "2", 2);
+    const twice = judge({ stages: [{ ...broken, stage: 1 }, { ...clean, stage: 1 }], heldOut: [], targeted: [], config: single() });
+    expect(twice.looks).toHaveLength(1);
+    expect(twice.looks[0]).toMatchObject({ fraction: 1, alphaSpent: 0.03, crossed: true });
+    expect(twice.decision).toBe("accept");
+  });
+
+  it("plans from the budget the validation started with, not from a config changed since", () => {
+    const config = gateConfig();
+    const recorded = judge({ stages: [first], budget: 200, heldOut: [], targeted: [], config });
+    expect(recorded.budget.total).toBe(200);
+    expect(recorded.looks[0]!.fraction).toBeCloseTo(48 / 200, 12);
+    expect(judge({ stages: [first], heldOut: [], targeted: [], config }).budget.total).toBe(84);
+  });
+});
+
 describe("judge: the false-accept rate of the whole staged procedure", () => {
   /** Every outcome of a two-stage validation of three tasks, with its probability, through judgeCounts. */
   function acceptChance(p: number[], q: number[], config: JudgeConfig): number {
@@ -181,7 +225,62 @@ describe("judge: the false-accept rate of the whole staged procedure", () => {
     // At most alpha = 10%, with two standard errors of sampling slack.
     expect(accepted / runs).toBeLessThanOrEqual(0.1 + 2 * Math.sqrt(0.09 / runs));
   });
+  it("stays within alpha when a person runs the last stage again nine times, where a repeat pooled into its stage would not", () => {
+    const config = gateConfig();
+    const runs = 4000;
+    const simulate = (pooled: boolean) => {
+      const random = mulberry32(11);
+      let accepted = 0;
+      for (let i = 0; i < runs; i++) {
+        const tasks = Array.from({ length: 20 }, (_, k) => {
+          const p = random() < 0.5 ? (random() < 0.5 ? 0 : 1) : random();
+          return { task: `t${k}`, baseline: p, candidate: p };
+        });
+        const input = { tasks, heldOut: [], targeted: [], config, fixedTrials: 3, invalidRate: 0.08, random, repeats: 9 };
+        if ((pooled ? simulatePooledRepeats(input) : simulateValidation(input).decision) === "accept") accepted++;
+      }
+      return accepted / runs;
+    };
+    // alpha with two standard errors of sampling slack; without a look per round the repeats cross it.
+    const bound = config.alpha + 2 * Math.sqrt((config.alpha * (1 - config.alpha)) / runs);
+    expect(simulate(false)).toBeLessThanOrEqual(bound);
+    expect(simulate(true)).toBeGreaterThan(bound);
+  });
 });
+
+/**
+ * `simulateValidation` as the gate would run it if a repeat's trials joined its stage's one look: each
+ * repeat then gets a fresh look with the stage's whole alpha.
+ */
+function simulatePooledRepeats(input: Parameters<typeof simulateValidation>[0] & { repeats: number }): string {
+  const names = input.tasks.map((t) => t.task);
+  const draw = (trials: number, pass: number) => {
+    const counts = { passes: 0, valid: 0, invalid: 0 };
+    for (let k = 0; k < trials; k++) {
+      if (input.random() < input.invalidRate) counts.invalid++;
+      else {
+        counts.valid++;
+        if (input.random() < pass) counts.passes++;
+      }
+    }
+    return counts;
+  };
+  const none = { passes: 0, valid: 0, invalid: 0 };
+  const stages: Map<string, PairCounts>[] = [];
+  let plan = firstStage(names, input.config, input.fixedTrials);
+  let repeats = input.repeats;
+  for (;;) {
+    const running = new Set(plan.tasks);
+    const round = new Map(input.tasks.map((t) => [t.task, running.has(t.task) ? { baseline: draw(plan.trials, t.baseline), candidate: draw(plan.trials, t.candidate) } : { baseline: none, candidate: none }]));
+    if (stages.length === plan.stage) stages[plan.stage - 1] = poolCounts([stages[plan.stage - 1]!, round], names);
+    else stages.push(round);
+    const verdict = judgeCounts({ stages, tasks: names, heldOut: [], targeted: [], config: input.config, invalid: [] });
+    if (verdict.next) plan = verdict.next;
+    else if (repeats > 0 && (verdict.decision === "needs-more-evidence" || verdict.decision === "inconclusive")) repeats--;
+    else return verdict.decision;
+  }
+}
+
 
 describe("judge: hostile input", () => {
   it("refuses, quickly and in words, more trials than one verdict compares", () => {

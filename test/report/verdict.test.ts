@@ -46,6 +46,15 @@ describe("formatVerdictText", () => {
     expect(text).toMatch(/fix-git\s+held-in\s+0\/3\s+3\/3\s+\+100\.0 pts\s+targeted/);
     expect(text).toMatch(/baseline\s+hello-world\s+base\/hello-world__4\s+environment_setup/);
   });
+  it("offers the last stage again only while the looks left some alpha unused, and says how much", () => {
+    const leftover = verdict.alpha - verdict.looks.at(-1)!.alphaUsed;
+    expect(leftover).toBeGreaterThan(verdict.alpha / 100);
+    expect(text).toContain(`run the last stage again (/selfharness retry regression): its trials are a look of their own, with the ${leftover.toFixed(4)} of alpha 0.03 the earlier looks left unused.`);
+    const usedUp = { ...verdict, looks: [{ ...verdict.looks.at(-1)!, alphaUsed: verdict.alpha }] };
+    const spent = formatVerdictText(usedUp);
+    expect(spent).not.toContain("retry regression");
+    expect(spent).toContain("The looks used the test's whole alpha, so more trials of this commit cannot make the gate accept; for more, raise regression.trials and push a commit");
+  });
   it("names the next stage's tasks and the looks of a staged validation", () => {
     const tasks = Array.from({ length: 10 }, (_, i) => `t${i}`);
     const staged = judge({
