@@ -87,6 +87,27 @@ describe("the dashboard's checkboxes", () => {
     expect(world().dashboard()).not.toContain("- [x]");
   });
 
+  it("proposes nothing from an eval run whose dashboard cannot be read, and says why", async () => {
+    const { repo, gh, model } = world();
+    const listing = (url: URL) => url.searchParams.get("labels") === "selfharness:dashboard";
+    gh.fault("GET /repos/{owner}/{repo}/issues", { status: 502, only: listing }, 20);
+    const run = await world().evalRun(TASKS_V2, { conclusion: "success" });
+    const from = gh.requests.length;
+    await world().deliverRun(run.id);
+    expect(gh.pendingFaults()).toBeLessThan(20);
+    gh.clearFaults();
+    expect(repo.pulls().filter((p) => p.state === "open")).toHaveLength(0);
+    expect(model.pending).toBe(0);
+    // The job fails in words, and only for that reason (the errors are taken off so later tests see none).
+    const logs = world().app.logs;
+    const errors = logs.filter((l) => l.level === "error");
+    expect(errors.length).toBeGreaterThan(0);
+    for (const error of errors) expect(JSON.stringify(error)).toContain(`eval run ${run.id}: the dashboard issue could not be read, so nothing is proposed from this run`);
+    logs.splice(0, logs.length, ...logs.filter((l) => l.level !== "error"));
+    // Nothing written: no branch, no pull request, no dashboard edit.
+    expect(gh.requests.slice(from).filter((r) => r.method !== "GET").map((r) => `${r.method} ${r.route}`)).toEqual([]);
+  });
+
   it("proposes for neither at the next eval run, and the dashboard says why", async () => {
     const { repo, model } = world();
     const run = await world().evalRun(TASKS_V2, { conclusion: "success" });

@@ -24,14 +24,18 @@ import { checkRequest } from "../github/openapi.js";
 import { GitStore, type FlatTree } from "./fake-git.js";
 import { routes, type Handler } from "./fake-github-routes.js";
 
-export type Fault =
+export type Fault = (
   /** `afterHandling`: the request takes effect, then the answer is lost to an error (a 502 after a write). */
   | { status: 500 | 502 | 503 | 404 | 410 | 422; message?: string; afterHandling?: boolean }
   | { status: 403; retryAfter: number }
   | { reset: "before-body" | "mid-body" }
   | { delayMs: number }
   /** The answer starts and then stalls: no more bytes until the client gives up. */
-  | { stall: true };
+  | { stall: true }
+) & {
+  /** Only requests whose address matches take the fault (e.g. one label's issue listing); others pass. */
+  only?: (url: URL) => boolean;
+};
 
 export interface RecordedRequest {
   method: string;
@@ -379,11 +383,13 @@ export class FakeGitHub {
     return this.requests.filter((r) => r.method === method && r.route === route).length;
   }
 
-  private takeFault(route: string): Fault | undefined {
+  private takeFault(route: string, url?: URL): Fault | undefined {
     const queue = this.faults.get(route);
-    const fault = queue?.shift();
-    if (queue && queue.length === 0) this.faults.delete(route);
-    return fault;
+    const next = queue?.[0];
+    if (!queue || !next || (next.only && (!url || !next.only(url)))) return undefined;
+    queue.shift();
+    if (queue.length === 0) this.faults.delete(route);
+    return next;
   }
 
   private async serveApi(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -417,7 +423,7 @@ export class FakeGitHub {
       this.violations.push(`fake GitHub does not implement ${method} ${url.pathname}`);
       return this.answer(res, record, 501, { message: `not implemented in the fake: ${method} ${url.pathname}` });
     }
-    const fault = this.takeFault(`${method} ${match.route.template}`);
+    const fault = this.takeFault(`${method} ${match.route.template}`, url);
     if (fault && "afterHandling" in fault && fault.afterHandling) return this.dispatch(req, res, record, match, url, body, fault);
     if (fault) return this.applyFault(res, record, fault, () => this.dispatch(req, res, record, match, url, body));
     return this.dispatch(req, res, record, match, url, body);

@@ -35,7 +35,13 @@ export async function handleEvalRun(input: EvalRunInput): Promise<EvalRunOutcome
   const host = gitHubHost({ ...input, evalWorkflowId: run.workflowId });
   const ctx = loopContext(input.config, log, input.env);
   const store = dashboardOf(input);
-  const board = store ? await store.read().catch(() => null) : null;
+  // Without the dashboard's list of ignored weaknesses, the run could propose one a person ignored: it
+  // fails instead (GitHub's answer was already retried), before anything is written.
+  const board = store
+    ? await store.read().catch((error: unknown) => {
+        throw new Error(`eval run ${run.id}: the dashboard issue could not be read, so nothing is proposed from this run (a weakness ignored there could be proposed again): ${String(error)}`, { cause: error });
+      })
+    : null;
   const closed = await host.proposals("closed");
   // Merged proposals first: what their merge did is news whether or not anything new is proposed.
   await watchMerged(host, ctx, run, closed).catch((error: unknown) => log.warn({ runId: run.id, err: String(error) }, "watch after merge failed; the next eval run looks again"));
