@@ -1,4 +1,4 @@
-import { plainText } from "./markdown.js";
+import { inlineCode, plainText } from "./markdown.js";
 import { formatMarkdownTable } from "./table.js";
 
 export type WeaknessStatus = "found" | "proposed" | "validating" | "accepted" | "rejected" | "ignored" | "exhausted";
@@ -119,7 +119,7 @@ function weaknessSection(view: DashboardView): string {
 function suspectSection(view: DashboardView): string {
   const lines: string[] = [];
   if (view.suspect.length > 0) {
-    lines.push("Tasks that look broken rather than hard (they are not mined as agent weaknesses):", "", ...view.suspect.map((s) => `- \`${code(s.task)}\`: ${plainText(s.reason)}`));
+    lines.push("Tasks that look broken rather than hard (they are not mined as agent weaknesses):", "", ...view.suspect.map((s) => `- ${inlineCode(s.task)}: ${plainText(s.reason)}`));
   } else {
     lines.push("No suspect task.");
   }
@@ -128,7 +128,7 @@ function suspectSection(view: DashboardView): string {
     const kinds = Object.entries(invalid.byKind)
       .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
       .slice(0, 8)
-      .map(([kind, n]) => `${code(kind)} ${n}`)
+      .map(([kind, n]) => `${inlineCode(kind)} ${n}`)
       .join(", ");
     lines.push("", `Invalid trials (no trustworthy verdict, never counted against the agent): ${invalid.invalid} of ${invalid.trials} (${percent(invalid.invalid, invalid.trials)})${kinds ? `: ${kinds}` : ""}.`);
   }
@@ -150,7 +150,7 @@ function versionSection(view: DashboardView): string {
   ].join("\n");
   const table = formatMarkdownTable(
     ["harness version", "eval runs", "passed / valid trials", "pass rate", "invalid trials", "last run"],
-    view.versions.map((v) => [`\`${code(v.version)}\``, v.runs.join(", "), `${v.passed} / ${v.valid}`, v.valid > 0 ? percent(v.passed, v.valid) : "n/a", v.invalid, when(v.last)]),
+    view.versions.map((v) => [inlineCode(v.version), v.runs.join(", "), `${v.passed} / ${v.valid}`, v.valid > 0 ? percent(v.passed, v.valid) : "n/a", v.invalid, when(v.last)]),
   );
   return `## Pass rate per harness version\n\n${chart}\n\n${table}`;
 }
@@ -161,8 +161,4 @@ function percent(part: number, whole: number): string {
 
 function when(iso: string): string {
   return iso.replace(/\.\d+Z$/, "Z").replace("T", " ").replace(/Z$/, " UTC");
-}
-
-function code(text: string): string {
-  return plainText(text).replace(/`/g, "'");
 }

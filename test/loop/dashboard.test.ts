@@ -115,10 +115,25 @@ describe("renderDashboard and tickedActions", () => {
         lastRun: { runId: 5, url: "https://github.com/o/r/actions/runs/5", at: "2026-01-05T10:00:00.000Z", conclusion: "success", outcome: "no-weakness", reason: "cc @admins" },
       }),
     );
-    expect(text).not.toMatch(/@(octocat|team|admins)|#(12|3)\b|<img/);
+    // Code spans are shown verbatim (GitHub links and notifies nothing inside them); outside them, nothing mentions or links.
+    expect(text.replace(/`[^`\n]*`/g, "")).not.toMatch(/@(octocat|team|admins)|#(12|3)\b|<img/);
     expect(text).toContain("\\| break");
     expect(text).toContain('x-axis ["vline (1 run)"]');
-    expect(text).toContain("`'evil' @\u200bteam`");
+    expect(text).toContain("- `'evil' @team`: see #\u200b3");
+  });
+
+  it("shows names in code spans as they are: nothing inside a code span is escaped", () => {
+    const text = renderDashboard(
+      view({
+        suspect: [{ task: "fix_git_repo", reason: "the verifier cannot run" }],
+        invalid: { trials: 10, invalid: 2, byKind: { verifier_error: 2 } },
+        versions: [{ version: "v1_*rc*", runs: [1], passed: 1, valid: 2, invalid: 0, last: "2026-01-05T10:00:00.000Z" }],
+      }),
+    );
+    expect(text).toContain("- `fix_git_repo`: the verifier cannot run");
+    expect(text).toContain("`verifier_error` 2");
+    expect(text).toContain("| `v1_*rc*` | 1 |");
+    expect(text).not.toMatch(/`[^`\n]*\\[^`\n]*`/);
   });
 
   it("says why the last run proposed nothing, and what the playbook did", () => {
