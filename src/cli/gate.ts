@@ -9,7 +9,7 @@ import { readTrials } from "../traces/index.js";
 import type { IngestResult } from "../traces/types.js";
 import { INPUT_FORMATS, type InputFormat } from "../traces/formats.js";
 import type { CliIo } from "./io.js";
-import { parseTaskList } from "./tasks.js";
+import { action, readTaskFile, UsageError } from "./options.js";
 
 interface GateOptions {
   baseline: string[];
@@ -27,12 +27,8 @@ interface GateOptions {
   json?: boolean;
 }
 
-/** Exit codes: a verdict is never mistaken for unusable input (2). */
+/** Exit codes: a verdict is never mistaken for unusable input (2, a `UsageError`). */
 const EXIT: Record<Decision, number> = { accept: 0, reject: 1, inconclusive: 3, "needs-more-evidence": 4 };
-const UNUSABLE = 2;
-
-/** Thrown for input the gate cannot work with; reported as `error:` so it reads differently from a verdict. */
-class GateInputError extends Error {}
 
 /** The same range as the configuration's gate.alpha. */
 function alpha(value: string): number {
@@ -53,18 +49,6 @@ function integer(value: string): number {
   return n;
 }
 
-async function readTaskFile(path: string, what: string): Promise<string[]> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (error) {
-    throw new GateInputError(`cannot read the ${what} file ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
-  }
-  const tasks = parseTaskList(text);
-  if (tasks.length === 0) throw new GateInputError(`the ${what} file ${path} names no task (one task name per line)`);
-  return tasks;
-}
-
 /** `--targeted` is a file of task names when such a file exists, else a comma-separated list. */
 async function targetedTasks(value: string | undefined): Promise<string[]> {
   if (value === undefined) return [];
@@ -74,7 +58,7 @@ async function targetedTasks(value: string | undefined): Promise<string[]> {
   );
   if (isFile) return readTaskFile(value, "targeted tasks");
   const tasks = value.split(",").map((t) => t.trim()).filter(Boolean);
-  if (tasks.length === 0) throw new GateInputError("--targeted names no task");
+  if (tasks.length === 0) throw new UsageError("--targeted names no task");
   return tasks;
 }
 
@@ -84,11 +68,11 @@ async function loadConfig(path: string | undefined): Promise<SelfharnessConfig> 
     try {
       text = await readFile(path, "utf8");
     } catch (error) {
-      throw new GateInputError(`cannot read the configuration file ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+      throw new UsageError(`cannot read the configuration file ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
     }
   }
   const result = parseConfig(text, path ?? "defaults");
-  if (!result.ok) throw new GateInputError(`invalid configuration:\n${formatProblems(result.problems)}`);
+  if (!result.ok) throw new UsageError(`invalid configuration:\n${formatProblems(result.problems)}`);
   return result.config;
 }
 
@@ -100,7 +84,7 @@ function byStage(paths: readonly string[]): Map<number, string[]> {
   for (const path of paths) {
     const match = STAGE_PREFIX.exec(path);
     const stage = match ? Number(match[1]) : 1;
-    if (stage < 1) throw new GateInputError(`stage numbers start at 1: ${path}`);
+    if (stage < 1) throw new UsageError(`stage numbers start at 1: ${path}`);
     stages.set(stage, [...(stages.get(stage) ?? []), match ? match[2]! : path]);
   }
   return stages;
@@ -115,7 +99,7 @@ async function readStages(options: GateOptions, io: CliIo): Promise<{ stages: St
   const sides: Record<"baseline" | "candidate", IngestResult[]> = { baseline: [], candidate: [] };
   for (let stage = 1; stage <= count; stage++) {
     const missing = (["baseline", "candidate"] as const).filter((side) => !(side === "baseline" ? baseline : candidate).has(stage));
-    if (missing.length > 0) throw new GateInputError(`stage ${stage} has no --${missing.join(" and no --")} runs (stages are numbered 1, 2, ... and each needs both sides)`);
+    if (missing.length > 0) throw new UsageError(`stage ${stage} has no --${missing.join(" and no --")} runs (stages are numbered 1, 2, ... and each needs both sides)`);
     const label = (side: string) => (count > 1 ? `${side} stage ${stage}` : side);
     const b = await readSide(label("baseline"), baseline.get(stage)!, options.format, io);
     const c = await readSide(label("candidate"), candidate.get(stage)!, options.format, io);
@@ -130,7 +114,7 @@ async function readSide(label: string, paths: string[], format: GateOptions["for
   const result = await readTrials(paths, { format });
   for (const error of result.errors) io.err(`warning: ${label}: ${error.path}: ${error.message}`);
   if (result.trials.length === 0) {
-    throw new GateInputError(`no trials could be read from the ${label} runs ${paths.join(" ")}${result.errors.length > 0 ? " (see the warnings above)" : ""}`);
+    throw new UsageError(`no trials could be read from the ${label} runs ${paths.join(" ")}${result.errors.length > 0 ? " (see the warnings above)" : ""}`);
   }
   return result;
 }
@@ -165,8 +149,8 @@ export function registerGate(program: Command, io: CliIo): void {
     .option("--config <file>", "a .github/selfharness.yml to take gate and split settings from")
     .addOption(new Option("--format <format>", "trace format").choices(INPUT_FORMATS).default("auto"))
     .option("--json", "print the verdict as JSON")
-    .action(async (options: GateOptions) => {
-      try {
+    .action(
+      action("gate", io, async (options: GateOptions) => {
         const config = await loadConfig(options.config);
         const gate = {
           ...config.gate,
@@ -183,11 +167,7 @@ export function registerGate(program: Command, io: CliIo): void {
         const verdict = judge({ stages, ...(tasks ? { tasks } : {}), heldOut, targeted, config: gate });
         if (options.json) io.out(JSON.stringify(verdict, null, 2));
         else io.out(`${describeSide("baseline", sides.baseline)}\n${describeSide("candidate", sides.candidate)}\n\n${formatVerdictText(verdict)}`);
-        io.exit(EXIT[verdict.decision]);
-      } catch (error) {
-        if (!(error instanceof GateInputError)) throw error;
-        io.err(`selfharness gate: error: ${error.message}`);
-        io.exit(UNUSABLE);
-      }
-    });
+        return EXIT[verdict.decision];
+      }),
+    );
 }

@@ -156,12 +156,12 @@ describe("selfharness gate", () => {
     const dir = await mkdtemp(join(tmpdir(), "selfharness-gate-"));
     const missing = await gate("--baseline", join(dir, "no-such-run"), "--candidate", at("improved"));
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toContain("selfharness gate: error: no trials could be read from the baseline runs");
+    expect(missing.stderr).toContain("selfharness gate: no trials could be read from the baseline runs");
     expect(missing.stdout).not.toContain("decision:");
 
     const heldOut = await gate("--baseline", at("baseline"), "--candidate", at("improved"), "--held-out", join(dir, "missing.txt"));
     expect(heldOut.code).toBe(2);
-    expect(heldOut.stderr).toContain(`cannot read the held-out tasks file ${join(dir, "missing.txt")}: ENOENT`);
+    expect(heldOut.stderr).toContain(`selfharness gate: held-out tasks file ${join(dir, "missing.txt")} does not exist`);
 
     const badConfig = join(dir, "bad.yml");
     await writeFile(badConfig, "gate:\n  alpha: 2\n");
