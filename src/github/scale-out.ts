@@ -86,7 +86,9 @@ export function workerProbot(env: NodeJS.ProcessEnv): Probot {
 /** Starts a worker on `connection` with a Probot of its own (handlers loaded). */
 export async function startWorkers(register: (app: Probot) => void, connection: Redis, settings: RedisSettings, options: ScaleOutOptions = {}): Promise<DeliveryWorker> {
   const probot = options.workerProbot ?? workerProbot(options.env ?? process.env);
-  await probot.load(register);
+  // Probot 14's load calls `appFn(probot, options)` (lib/probot.js): passed as is, `registerHandlers`
+  // took those options for the app's login, and every dashboard read in a worker failed.
+  await probot.load((app: Probot) => register(app));
   return startDeliveryWorker({
     probot,
     connection,
