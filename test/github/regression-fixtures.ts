@@ -23,8 +23,10 @@ export const PR_NUMBER = 7;
 export const TASKS = { targeted: ["csv-summary", "log-rotate"], preserve: ["hello-file"], heldOut: ["sort-lines", "json-merge"] };
 
 /** The repository's configuration for the gate tests (the paper rule: five tasks decide nothing statistically). */
+/** The gate's configuration, dashboard off unless `extra` names it (its requests are tested end to end in test/e2e). */
 export function gateConfig(extra = ""): SelfharnessConfig {
-  const parsed = parseConfig(`eval:\n  artifacts: "traces-*"\nregression:\n  trials: 2\ngate:\n  rule: paper\n${extra}`);
+  const dashboard = /^dashboard:/m.test(extra) ? "" : "dashboard:\n  enabled: false\n";
+  const parsed = parseConfig(`eval:\n  artifacts: "traces-*"\nregression:\n  trials: 2\ngate:\n  rule: paper\n${extra}${dashboard}`);
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
   return parsed.config;
 }

@@ -104,7 +104,7 @@ async function judge(gh: GitHubMock, run: CompletedRun, config: SelfharnessConfi
   const octokit = testOctokit();
   const { log, logs } = captureLog();
   const repo = { owner: "octo-org", repo: "octo-repo" };
-  const outcome = await handleRegressionRun({ octokit, repo, run, config, log });
+  const outcome = await handleRegressionRun({ octokit, repo, run, config, log, appLogin: async () => "selfharness[bot]" });
   return { outcome, logs };
 }
 

@@ -19,7 +19,7 @@ import { refreshDashboard } from "../../loop/dashboard.js";
 import { dashboardOf, updateDashboard } from "./dashboard.js";
 
 /** Probot entry: a new comment; only `/selfharness` commands by people on selfharness pull requests count. */
-export async function onIssueComment(context: Context<"issue_comment.created">, appLogin?: AppLogin): Promise<void> {
+export async function onIssueComment(context: Context<"issue_comment.created">, appLogin: AppLogin): Promise<void> {
   const { comment, issue, sender, repository } = context.payload;
   const command = parseCommand(comment.body);
   // Bots, this app included, never command it: its own replies quote the commands.
@@ -46,7 +46,7 @@ export async function onIssueComment(context: Context<"issue_comment.created">, 
         log: context.log,
         htmlUrl: repository.html_url,
         loadConfig: () => loadRepoConfig(context),
-        ...(appLogin ? { appLogin } : {}),
+        appLogin,
       });
     },
     log: context.log,
@@ -65,7 +65,7 @@ export interface CommandInput {
   loadConfig: () => Promise<SelfharnessConfig | null>;
   env?: NodeJS.ProcessEnv;
   /** The app's login, to find its dashboard issue; no dashboard without it. */
-  appLogin?: AppLogin;
+  appLogin: AppLogin;
 }
 
 /** Commands after which a weakness can have another status on the dashboard. */

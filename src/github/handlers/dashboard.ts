@@ -16,10 +16,9 @@ import { claimOnce, releaseClaim } from "../runtime/dedupe.js";
 import { enqueue } from "../runtime/queue.js";
 import type { Octokit, RepoRef } from "../types.js";
 
-/** The repository's dashboard, or null when the configuration turns it off or the app's login is unknown here. */
-export function dashboardOf(input: { octokit: Octokit; repo: RepoRef; config: SelfharnessConfig; log: Log; appLogin?: AppLogin | undefined }): DashboardStore | null {
-  if (!input.config.dashboard.enabled || !input.appLogin) return null;
-  return gitHubDashboard({ ...input, appLogin: input.appLogin });
+/** The repository's dashboard, or null when the configuration turns it off. */
+export function dashboardOf(input: { octokit: Octokit; repo: RepoRef; config: SelfharnessConfig; log: Log; appLogin: AppLogin }): DashboardStore | null {
+  return input.config.dashboard.enabled ? gitHubDashboard(input) : null;
 }
 
 /** Runs a dashboard update; the dashboard only reports, so a failure is logged and never fails the work it reports on. */

@@ -20,8 +20,8 @@ export interface EvalRunInput {
   htmlUrl?: string;
   /** Where OPENAI_BASE_URL / OPENAI_API_KEY come from. */
   env?: NodeJS.ProcessEnv;
-  /** The app's login, to find its dashboard issue; no dashboard without it. */
-  appLogin?: AppLogin;
+  /** The app's login, to find its dashboard issue. */
+  appLogin: AppLogin;
 }
 
 export type EvalRunOutcome = { status: "opened"; pr: number; weakness: string; branch: string } | { status: "skipped"; reason: string };

@@ -29,7 +29,7 @@ export interface RegressionRunInput {
   log: Log;
   htmlUrl?: string;
   /** The app's login, to find its dashboard issue; no dashboard without it. */
-  appLogin?: AppLogin;
+  appLogin: AppLogin;
 }
 
 /** A completed regression run: the loop's `judge` step over the open proposals, then the dashboard. */

@@ -64,7 +64,7 @@ export function evalSkipReason(run: RunFacts, config: SelfharnessConfig): string
  * payload alone, a run attempt already claimed (redelivery, concurrent delivery) is skipped, and the
  * rest, reading the configuration included, continues in the background queue.
  */
-export async function onWorkflowRunCompleted(context: WorkflowRunContext, appLogin?: AppLogin): Promise<void> {
+export async function onWorkflowRunCompleted(context: WorkflowRunContext, appLogin: AppLogin): Promise<void> {
   const { workflow_run: run, repository, workflow } = context.payload;
   const facts: RunFacts = {
     path: run.path,
@@ -105,7 +105,7 @@ export async function onWorkflowRunCompleted(context: WorkflowRunContext, appLog
  * Routes a claimed run: regression runs to the gate, eval runs to mining. False when it was not acted
  * on; a failure is logged and thrown (the claim is given back either way), so a durable queue retries it.
  */
-async function routeRun(context: WorkflowRunContext, facts: RunFacts, attempt: number, appLogin: AppLogin | undefined): Promise<boolean> {
+async function routeRun(context: WorkflowRunContext, facts: RunFacts, attempt: number, appLogin: AppLogin): Promise<boolean> {
   const { workflow_run: run, repository } = context.payload;
   const config = await loadRepoConfig(context);
   if (!config) return false;
@@ -119,7 +119,7 @@ async function routeRun(context: WorkflowRunContext, facts: RunFacts, attempt: n
   await closeConfigIssue(octokit, repo, context.log);
   if (route === "regression") {
     try {
-      await handleRegressionRun({ octokit, repo, run: run as unknown as CompletedRun, config, log: context.log, htmlUrl: repository.html_url, ...(appLogin ? { appLogin } : {}) });
+      await handleRegressionRun({ octokit, repo, run: run as unknown as CompletedRun, config, log: context.log, htmlUrl: repository.html_url, appLogin });
       return true;
     } catch (error) {
       context.log.error({ runId: run.id, attempt, err: error instanceof Error ? error.message : String(error) }, "regression run failed");
@@ -134,7 +134,7 @@ async function routeRun(context: WorkflowRunContext, facts: RunFacts, attempt: n
     config,
     log: context.log,
     htmlUrl: repository.html_url,
-    ...(appLogin ? { appLogin } : {}),
+    appLogin,
     run: {
       id: run.id,
       attempt,
