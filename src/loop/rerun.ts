@@ -26,8 +26,12 @@ export async function rerunGate(host: Host, ctx: LoopContext, pr: ProposalPR, he
   const resolved = await resolveStage(host, pr, validation, stage, null);
   if (resolved.gone.size > 0) {
     host.log.info({ pr: pr.number, stage: stage.stage }, "re-run: a run of the current stage is gone; running the stage again");
-    // What is gone leaves the stage; what remains keeps its trials, and the repeat joins them.
-    const kept = { ...stage, candidate: stage.candidate.filter((d) => !resolved.gone.has(d.selfharnessId)), baseline: stage.baseline.filter((d) => !resolved.gone.has(d.selfharnessId)) };
+    // A round with a run gone leaves the stage, both sides: a round is one dispatch on both sides at
+    // once, judged as one look, so its surviving side has nothing of its window to pair with. The
+    // other rounds keep their trials, and the repeat joins them.
+    const rounds = Math.max(stage.candidate.length, stage.baseline.length);
+    const whole = Array.from({ length: rounds }, (_, i) => i).filter((i) => ![stage.candidate[i], stage.baseline[i]].some((d) => !d || resolved.gone.has(d.selfharnessId)));
+    const kept = { ...stage, candidate: whole.map((i) => stage.candidate[i]!), baseline: whole.map((i) => stage.baseline[i]!) };
     const withoutGone: ProposalState = { ...state, validation: { ...validation, stages: [...validation.stages.slice(0, -1), kept] } };
     return { status: "validation", started: await repeatStage(host, ctx, { ...pr, state: withoutGone }) };
   }
