@@ -102,17 +102,20 @@ function send(target: PoolWorker, job: TrialJob): Promise<TrialJobResult> {
   });
 }
 
+/** Jobs a worker may hold before this thread takes the next one itself. */
+const WORKER_QUEUE = 2;
+
 /**
- * Reads one trial folder, on a worker when that helps: this thread takes every (workers + 1)th job
- * itself, so it keeps parsing while the workers do.
+ * Reads one trial folder, on a worker when that helps: the least busy worker takes it, unless every
+ * worker already holds WORKER_QUEUE jobs; then this thread reads it. This thread also mines and
+ * writes what the workers send back, so it takes only what they cannot.
  */
 export function readTrialJob(job: TrialJob): Promise<TrialJobResult> {
   const turn = dispatched++;
   if (broken || turn < LOCAL_FIRST || inArchive(job.dir)) return runTrialJob(job);
   workers ??= start();
-  if (workers.length === 0) return runTrialJob(job);
-  const slot = turn % (workers.length + 1);
-  return slot === workers.length ? runTrialJob(job) : send(workers[slot]!, job);
+  const idlest = workers.reduce<PoolWorker | undefined>((best, w) => (!best || w.pending.size < best.pending.size ? w : best), undefined);
+  return idlest && idlest.pending.size < WORKER_QUEUE ? send(idlest, job) : runTrialJob(job);
 }
 
 /** How many workers run and how many jobs went to them since the pool last started. */
