@@ -4,6 +4,7 @@ import { asNumber, asString, isRecord, listFolder, readJsonFile, readTextFile, s
 import { clip, clipTail, INSTRUCTION_LIMIT, TEST_MESSAGE_LIMIT, VERIFIER_TAIL_LIMIT } from "./limits.js";
 import { declineTerminusEpisodes, readTerminusEpisodes, terminusInstruction } from "./terminus.js";
 import { inOrder, READ_AHEAD } from "./concurrency.js";
+import { readTrialJob } from "./trial-pool.js";
 import { decideVerdict, type VerdictEvidence } from "./verdict.js";
 import type { IngestError, Step, TestResult, Trial } from "./types.js";
 
@@ -303,7 +304,7 @@ export async function* readHarborJob(jobDir: string, jobResult?: Record<string, 
   // A few trial folders are read at once, yielded in order.
   const read = inOrder(await trialFolders(jobDir), READ_AHEAD, async ({ name, attempt }) => {
     const dir = join(jobDir, name);
-    return { name, attempt, read: (await isTrialFolder(dir)) ? await readHarborTrial({ dir, run, attempt }) : undefined };
+    return { name, attempt, read: (await isTrialFolder(dir)) ? await readTrialJob({ reader: "harbor", dir, input: { dir, run, attempt } }) : undefined };
   });
   for await (const { name, attempt, read: trialRead } of read) {
     if (!trialRead) continue;

@@ -5,6 +5,7 @@ import { agentLaunchExecutable, instructionFromCommands, stepsFromCommands, step
 import { readAgentLog, type AgentLog } from "./agent-log.js";
 import { terminalText } from "./terminal.js";
 import { inOrder, READ_AHEAD } from "./concurrency.js";
+import { readTrialJob } from "./trial-pool.js";
 import { decideVerdict, type VerdictEvidence } from "./verdict.js";
 import type { IngestError, Step, TestResult, Trial } from "./types.js";
 import type { TrialOrError } from "./harbor.js";
@@ -25,7 +26,7 @@ export function attemptFromTrialName(name: string): number {
   return match ? Number(match[1]) : 1;
 }
 
-interface RunInfo {
+export interface Tb1RunInfo {
   run: string;
   agent?: string;
   model?: string;
@@ -45,8 +46,8 @@ function testsFromParserResults(value: unknown): TestResult[] | undefined {
   });
 }
 
-async function readRunInfo(runDir: string, errors: IngestError[]): Promise<RunInfo> {
-  const info: RunInfo = { run: basename(runDir) };
+async function readRunInfo(runDir: string, errors: IngestError[]): Promise<Tb1RunInfo> {
+  const info: Tb1RunInfo = { run: basename(runDir) };
   const path = join(runDir, "run_metadata.json");
   const read = await readJsonFile(path, 16 * 1024 * 1024);
   if (read.ok && isRecord(read.value)) {
@@ -60,7 +61,7 @@ async function readRunInfo(runDir: string, errors: IngestError[]): Promise<RunIn
 }
 
 /** Builds a trial from a TB1 results record plus whatever its folder holds (transcripts, test logs). */
-async function buildTb1Trial(record: Record<string, unknown>, info: RunInfo, dir: string | undefined, sourcePath: string): Promise<Trial> {
+async function buildTb1Trial(record: Record<string, unknown>, info: Tb1RunInfo, dir: string | undefined, sourcePath: string): Promise<Trial> {
   const trialName = asString(record.trial_name) ?? (dir ? basename(dir) : "unknown-trial");
   const task = asString(record.task_id) ?? (dir ? basename(dirname(dir)) : trialName.split(".")[0]!);
   const resolved = record.is_resolved;
@@ -179,7 +180,7 @@ export function backgroundsPackageManager(line: string): boolean {
 /** Reads one TB1 trial folder (`<task>/<trial>/results.json`); `runRecord` is its run-level entry, if any. */
 export async function readTb1Trial(
   dir: string,
-  info: RunInfo,
+  info: Tb1RunInfo,
   runRecord?: Record<string, unknown>,
   parsed?: Record<string, unknown>,
 ): Promise<{ trial: Trial; errors: IngestError[]; brokenRecord: boolean }> {
@@ -234,7 +235,7 @@ export async function* readTb1Run(runDir: string, runResults?: Record<string, un
   }
   // A few trials are read at once; one whose own results.json is broken is rebuilt in its turn from
   // the run's entry, which earlier trials may have claimed.
-  const read = inOrder(trialDirs(runDir, 0), READ_AHEAD, async (dir) => ({ dir, ...(await readTb1Trial(dir, info)) }));
+  const read = inOrder(trialDirs(runDir, 0), READ_AHEAD, async (dir) => ({ dir, ...(await readTrialJob({ reader: "tb1", dir, info })) }));
   for await (const own of read) {
     const name = basename(own.dir);
     const runRecord = own.brokenRecord ? listed.get(name) : undefined;

@@ -1,0 +1,79 @@
+import { cp, readdir, readFile, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { readTrials, streamTrials, isIngestError } from "../../src/traces/index.js";
+import { closeTrialPool, LOCAL_FIRST, trialPoolStats } from "../../src/traces/trial-pool.js";
+import type { IngestResult, Trial } from "../../src/traces/types.js";
+import { fixtures, hasRealTraces, NO_REAL_TRACES, realTraces } from "./paths.js";
+import { useWorkDir } from "./work-dir.js";
+
+const RUN = resolve(fixtures, "tb1/results/example-bench@0.2.0/2026-02-10__09-00-00");
+
+/** A Terminal-Bench 1 run of `copies` trials of each of the fixture's tasks: far more than LOCAL_FIRST. */
+async function largeRun(dir: string, copies: number): Promise<string> {
+  const run = join(dir, "2026-02-10__09-00-00");
+  await cp(RUN, run, { recursive: true });
+  for (const task of (await readdir(run, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name)) {
+    const [trial] = await readdir(join(run, task));
+    for (let k = 2; k <= copies; k++) {
+      const name = trial!.replace(".1-of-1.", `.${k}-of-${copies}.`);
+      await cp(join(run, task, trial!), join(run, task, name), { recursive: true });
+      const file = join(run, task, name, "results.json");
+      await writeFile(file, (await readFile(file, "utf8")).replaceAll(trial!, name));
+    }
+  }
+  return run;
+}
+
+async function readWith(workers: number, paths: string[]): Promise<IngestResult> {
+  await closeTrialPool();
+  process.env.SELFHARNESS_READ_WORKERS = String(workers);
+  return readTrials(paths);
+}
+
+afterEach(async () => {
+  delete process.env.SELFHARNESS_READ_WORKERS;
+  await closeTrialPool();
+});
+
+describe("trial folders read on worker threads", () => {
+  const work = useWorkDir("selfharness-pool-");
+
+  it("yield exactly what one thread reads, in the same order", async () => {
+    const run = await largeRun(work(), 12);
+    const alone = await readWith(0, [run]);
+    expect(alone.trials.length).toBeGreaterThan(2 * LOCAL_FIRST);
+    expect(trialPoolStats().sent).toBe(0);
+    const shared = await readWith(2, [run]);
+    expect(trialPoolStats()).toMatchObject({ workers: 2 });
+    expect(trialPoolStats().sent).toBeGreaterThan(LOCAL_FIRST / 2);
+    expect(shared).toEqual(alone);
+  });
+
+  it("lose nothing when the workers stop in the middle of a read: their trials are read on this thread", async () => {
+    const run = await largeRun(work(), 12);
+    const alone = await readWith(0, [run]);
+    await closeTrialPool();
+    process.env.SELFHARNESS_READ_WORKERS = "2";
+    const trials: Trial[] = [];
+    let closing: Promise<void> | undefined;
+    for await (const item of streamTrials([run])) {
+      if (isIngestError(item)) continue;
+      trials.push(item);
+      if (trials.length === LOCAL_FIRST + 2) closing = closeTrialPool();
+    }
+    await closing;
+    expect(trials).toEqual(alone.trials);
+  });
+
+  if (!hasRealTraces) console.warn(NO_REAL_TRACES);
+  it.skipIf(!hasRealTraces)("read the real Terminal-Bench and Harbor runs as one thread does", async () => {
+    for (const corpus of ["tb1-mini-swe-agent", "skillsbench-harbor"]) {
+      const paths = [join(realTraces, corpus)];
+      const alone = await readWith(0, paths);
+      const shared = await readWith(1, paths);
+      expect(shared.trials.length).toBeGreaterThan(LOCAL_FIRST);
+      expect(shared).toEqual(alone);
+    }
+  });
+});
