@@ -4,13 +4,15 @@
  * reach a detector or a report. Every pattern here is linear: trace text is hostile.
  */
 
-// OSC (window titles), CSI (colours, cursor moves, bracketed paste), the two-byte escapes, and any
-// other control byte, removed in one pass: a class of control bytes has no literal to search for,
-// so each separate pass would visit every character. Never \t, \n or \r: the lines and their
-// redraws are cut at those.
-const ESCAPES_AND_CONTROLS =
+// OSC (window titles), CSI (colours, cursor moves, bracketed paste) and the two-byte escapes, tried
+// where an ESC stands; an ESC that starts none of them goes alone. ESC is a literal a native search
+// finds at memory speed, while a regex led by a class of control bytes steps through every character.
+const ESCAPE =
   // eslint-disable-next-line no-control-regex
-  /\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b\[[0-?]*[ -/]*[@-~]|\x1b(?:[()*+][0-9A-Za-z]|[@-Z\\-_=>78])|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g;
+  /\x1b(?:\][^\x07\x1b]*(?:\x07|\x1b\\)|\[[0-?]*[ -/]*[@-~]|[()*+][0-9A-Za-z]|[@-Z\\-_=>78])?/y;
+/** Any other control byte; never \t, \n or \r: the lines and their redraws are cut at those. */
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g;
 /** Spinner frames an agent's UI redraws while it waits for the model (mini-swe-agent's, among others). */
 const SPINNER = /[\u2800-\u28ff] ?(?:Waiting for the LM to respond|Thinking|Working)\.\.\./g;
 const SPINNER_ANY = new RegExp(SPINNER.source);
@@ -31,6 +33,43 @@ function looksBinary(line: string): boolean {
     if (code === 0xfffd || (code >= 0xe000 && code <= 0xf8ff) || (code >= 0x80 && code < 0xa0)) odd++;
   }
   return odd / line.length > 0.3;
+}
+
+/** The text without its escape sequences: each ESC found by a native search, its sequence cut there. */
+function withoutEscapes(raw: string): string {
+  let at = raw.indexOf("\x1b");
+  if (at === -1) return raw;
+  const kept: string[] = [];
+  let from = 0;
+  while (at !== -1) {
+    kept.push(raw.slice(from, at));
+    // Always matches: the ESC alone at least. A sequence is cut where the one-pass regex cut it, as
+    // both try the same alternatives at the same ESC and resume after the match.
+    ESCAPE.lastIndex = at;
+    ESCAPE.exec(raw);
+    from = ESCAPE.lastIndex;
+    at = raw.indexOf("\x1b", from);
+  }
+  kept.push(raw.slice(from));
+  return kept.join("");
+}
+
+/** Control bytes, or characters that make a line look binary: one scan tells that a text holds none. */
+// eslint-disable-next-line no-control-regex
+const CONTROL_OR_ODD = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffd\ue000-\uf8ff]/;
+
+/**
+ * The text without escapes and control bytes, and whether any of its characters looks binary. Most
+ * captures hold neither once their escapes are gone: one class scan replaces the removal's and the
+ * binary check's, and the text before the first hit is never scanned again.
+ */
+function cleaned(raw: string): { stripped: string; odd: boolean } {
+  const text = withoutEscapes(raw);
+  const first = text.search(CONTROL_OR_ODD);
+  if (first === -1) return { stripped: text, odd: false };
+  const rest = text.slice(first);
+  // Control bytes are not ODD characters: the binary check may run before they are removed.
+  return { stripped: text.slice(0, first) + rest.replace(CONTROL, ""), odd: ODD.test(rest) };
 }
 
 /** One line as the terminal last showed it: what follows the last carriage return wins. */
@@ -55,11 +94,10 @@ function isRule(line: string): boolean {
  * at the break. `width` is the console width when the capture draws full-width rules.
  */
 export function terminalLines(raw: string): { lines: string[]; width?: number } {
-  const stripped = raw.replace(ESCAPES_AND_CONTROLS, "");
+  const { stripped, odd } = cleaned(raw);
   // Spinners are removed line by line, after the redraw (a line whose last frame is a spinner is
   // empty), and only when the text holds any: one native scan of the whole saves a regex call a line.
   const spinner = SPINNER_ANY.test(stripped);
-  const odd = ODD.test(stripped);
   const lines: string[] = [];
   const widths = new Map<number, number>();
   for (const rawLine of stripped.split("\n")) {

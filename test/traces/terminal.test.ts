@@ -29,3 +29,21 @@ describe("terminal text", () => {
     expect(unwrapLines([cut, "tail"], undefined)).toEqual([cut, "tail"]);
   });
 });
+
+describe("escape and control removal", () => {
+  // The one-pass pattern the reader used before it searched for ESC natively: the removal must cut
+  // exactly what it cut, escapes inside escapes and control bytes inside sequences included.
+  // eslint-disable-next-line no-control-regex
+  const ONE_PASS = /\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b\[[0-?]*[ -/]*[@-~]|\x1b(?:[()*+][0-9A-Za-z]|[@-Z\\-_=>78])|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g;
+  const ALPHABET = [ESC, ESC, "[", "]", "\\", "\u0007", "\u0008", "\u007f", "\u0000", "(", "0", "1", ";", "?", "m", "A", "7", " ", "/", "\r", "\n", "a", "\u0085", "\ufffd", "\ue000", "─"];
+
+  it("cuts what the one-pass pattern cut, on random text made of escape material", () => {
+    let seed = 42;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (let round = 0; round < 3000; round++) {
+      const length = 1 + Math.floor(next() * 60);
+      const raw = Array.from({ length }, () => ALPHABET[Math.floor(next() * ALPHABET.length)]!).join("");
+      expect(terminalLines(raw), JSON.stringify(raw)).toEqual(terminalLines(raw.replace(ONE_PASS, "")));
+    }
+  });
+});
