@@ -15,7 +15,6 @@ const ESCAPE =
 const CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g;
 /** Spinner frames an agent's UI redraws while it waits for the model (mini-swe-agent's, among others). */
 const SPINNER = /[\u2800-\u28ff] ?(?:Waiting for the LM to respond|Thinking|Working)\.\.\./g;
-const SPINNER_ANY = new RegExp(SPINNER.source);
 /** A line made only of box-drawing rules and blanks (rich's separators). */
 const RULE = /^[\s\u2500-\u257f]*$/;
 export const BINARY_MARKER = "[binary output omitted]";
@@ -35,41 +34,54 @@ function looksBinary(line: string): boolean {
   return odd / line.length > 0.3;
 }
 
-/** The text without its escape sequences: each ESC found by a native search, its sequence cut there. */
-function withoutEscapes(raw: string): string {
-  let at = raw.indexOf("\x1b");
-  if (at === -1) return raw;
-  const kept: string[] = [];
-  let from = 0;
-  while (at !== -1) {
-    kept.push(raw.slice(from, at));
-    // Always matches: the ESC alone at least. A sequence is cut where the one-pass regex cut it, as
-    // both try the same alternatives at the same ESC and resume after the match.
-    ESCAPE.lastIndex = at;
-    ESCAPE.exec(raw);
-    from = ESCAPE.lastIndex;
-    at = raw.indexOf("\x1b", from);
-  }
-  kept.push(raw.slice(from));
-  return kept.join("");
+/**
+ * What may make a line more than its text and trailing carriage returns: an ESC or another control
+ * byte (a carriage return too: most end a line, a few redraw it), a character that looks binary, a
+ * spinner's braille frame. One class scan over the capture finds them; the lines between are taken
+ * as they stand, and only the lines that hold one are cleaned.
+ */
+// eslint-disable-next-line no-control-regex
+const SPECIAL = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u2800-\u28ff\ufffd\ue000-\uf8ff]/g;
+
+/** Where the next special character at or after `from` stands; the text's length when there is none. */
+function nextSpecial(raw: string, from: number): number {
+  SPECIAL.lastIndex = from;
+  // test, not exec: no match array for each of the (many) carriage returns.
+  return SPECIAL.test(raw) ? SPECIAL.lastIndex - 1 : raw.length;
 }
 
-/** Control bytes, or characters that make a line look binary: one scan tells that a text holds none. */
-// eslint-disable-next-line no-control-regex
-const CONTROL_OR_ODD = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffd\ue000-\uf8ff]/;
-
 /**
- * The text without escapes and control bytes, and whether any of its characters looks binary. Most
- * captures hold neither once their escapes are gone: one class scan replaces the removal's and the
- * binary check's, and the text before the first hit is never scanned again.
+ * The text of the lines from `start` on, without escape sequences and control bytes, and where it
+ * ends: at the end of the line at `end`, or of a later line when a sequence spans line breaks (a
+ * window title may). `esc` is where the next ESC at or after `start` stands (the text's length when
+ * none does); the next one after the lines comes back, so that no character is searched twice.
+ * Each sequence is cut where a one-pass regex over the whole capture would cut it: both try the same
+ * alternatives at the same ESC and resume after the match, and no match begins before `start`, a
+ * line start outside any sequence.
  */
-function cleaned(raw: string): { stripped: string; odd: boolean } {
-  const text = withoutEscapes(raw);
-  const first = text.search(CONTROL_OR_ODD);
-  if (first === -1) return { stripped: text, odd: false };
-  const rest = text.slice(first);
-  // Control bytes are not ODD characters: the binary check may run before they are removed.
-  return { stripped: text.slice(0, first) + rest.replace(CONTROL, ""), odd: ODD.test(rest) };
+function cleanLines(raw: string, start: number, end: number, esc: number): { text: string; end: number; esc: number } {
+  if (esc >= end) return { text: raw.slice(start, end).replace(CONTROL, ""), end, esc };
+  const kept: string[] = [];
+  let from = start;
+  while (esc < end) {
+    kept.push(raw.slice(from, esc));
+    // Always matches: the ESC alone at least.
+    ESCAPE.lastIndex = esc;
+    ESCAPE.exec(raw);
+    from = ESCAPE.lastIndex;
+    if (from > end) {
+      const next = raw.indexOf("\n", from);
+      end = next === -1 ? raw.length : next;
+    }
+    esc = nextEsc(raw, from);
+  }
+  kept.push(raw.slice(from, end));
+  return { text: kept.join("").replace(CONTROL, ""), end, esc };
+}
+
+function nextEsc(raw: string, from: number): number {
+  const at = raw.indexOf("\x1b", from);
+  return at === -1 ? raw.length : at;
 }
 
 /** One line as the terminal last showed it: what follows the last carriage return wins. */
@@ -87,6 +99,38 @@ function isRule(line: string): boolean {
   return !(first > 32 && first < 127) && RULE.test(line);
 }
 
+/** Lines as the capture shows them, with the console width its separator rules give away. */
+class Screen {
+  readonly lines: string[] = [];
+  private readonly widths = new Map<number, number>();
+
+  /** A line with nothing special in it but its text: a rule, or a line as it stands. */
+  plain(line: string): void {
+    if (line !== "" && isRule(line)) this.rule(line);
+    else this.lines.push(line);
+  }
+
+  /** A cleaned line that may still hold redraws, a spinner frame or binary bytes. */
+  cleaned(rawLine: string): void {
+    let line = lastRedraw(rawLine);
+    // After the redraw: a line whose last frame is a spinner is empty.
+    if (line.includes("...")) line = line.replace(SPINNER, "");
+    if (line !== "" && isRule(line)) this.rule(line);
+    else if (looksBinary(line)) {
+      if (this.lines[this.lines.length - 1] !== BINARY_MARKER) this.lines.push(BINARY_MARKER);
+    } else this.lines.push(line);
+  }
+
+  private rule(line: string): void {
+    if (line.length >= 40) this.widths.set(line.length, (this.widths.get(line.length) ?? 0) + 1);
+  }
+
+  /** The width most full-width rules have. */
+  width(): number | undefined {
+    return [...this.widths.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];
+  }
+}
+
 /**
  * The capture's lines as the terminal last showed them: escapes and control bytes removed, redrawn
  * lines reduced to their final state, spinner frames and separator rules dropped, binary runs marked
@@ -94,27 +138,26 @@ function isRule(line: string): boolean {
  * at the break. `width` is the console width when the capture draws full-width rules.
  */
 export function terminalLines(raw: string): { lines: string[]; width?: number } {
-  const { stripped, odd } = cleaned(raw);
-  // Spinners are removed line by line, after the redraw (a line whose last frame is a spinner is
-  // empty), and only when the text holds any: one native scan of the whole saves a regex call a line.
-  const spinner = SPINNER_ANY.test(stripped);
-  const lines: string[] = [];
-  const widths = new Map<number, number>();
-  for (const rawLine of stripped.split("\n")) {
-    let line = lastRedraw(rawLine);
-    if (spinner && line.includes("...")) line = line.replace(SPINNER, "");
-    if (line !== "" && isRule(line)) {
-      if (line.length >= 40) widths.set(line.length, (widths.get(line.length) ?? 0) + 1);
-      continue;
+  const screen = new Screen();
+  let special = nextSpecial(raw, 0);
+  let esc = special < raw.length ? nextEsc(raw, special) : raw.length;
+  for (let start = 0; start <= raw.length; ) {
+    const newline = raw.indexOf("\n", start);
+    let end = newline === -1 ? raw.length : newline;
+    let cut = end;
+    if (special < end) while (cut > start && raw.charCodeAt(cut - 1) === 13) cut--;
+    // Nothing special but the carriage returns that end the line: the line is its text.
+    if (special >= cut) screen.plain(raw.slice(start, cut));
+    else {
+      const cleaned = cleanLines(raw, start, end, esc);
+      for (const line of cleaned.text.split("\n")) screen.cleaned(line);
+      ({ end, esc } = cleaned);
     }
-    if (odd && looksBinary(line)) {
-      if (lines[lines.length - 1] !== BINARY_MARKER) lines.push(BINARY_MARKER);
-      continue;
-    }
-    lines.push(line);
+    if (special < end) special = nextSpecial(raw, end);
+    start = end + 1;
   }
-  const width = [...widths.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];
-  return width === undefined ? { lines } : { lines, width };
+  const width = screen.width();
+  return width === undefined ? { lines: screen.lines } : { lines: screen.lines, width };
 }
 
 /** The capture as the text a person reads (see terminalLines), trailing blanks removed. */
