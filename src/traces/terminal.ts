@@ -99,26 +99,39 @@ function isRule(line: string): boolean {
   return !(first > 32 && first < 127) && RULE.test(line);
 }
 
-/** Lines as the capture shows them, with the console width its separator rules give away. */
+/** Lines as the capture shows them, each with where its text starts in the capture when `located`. */
 class Screen {
+  constructor(private readonly located: boolean) {}
+
   readonly lines: string[] = [];
+  /** Where each line's text starts in the capture; for lines cleaned together, where the first starts. */
+  readonly starts: number[] = [];
+  /** Lines that went through cleaning: their text may join what the capture holds apart (an escape inside a word). */
+  readonly cleaned: boolean[] = [];
   private readonly widths = new Map<number, number>();
 
-  /** A line with nothing special in it but its text: a rule, or a line as it stands. */
-  plain(line: string): void {
+  /** A line with nothing special in it but its text, at `at` in the capture: a rule, or a line as it stands. */
+  plain(line: string, at: number): void {
     if (line !== "" && isRule(line)) this.rule(line);
-    else this.lines.push(line);
+    else this.push(line, at, false);
   }
 
   /** A cleaned line that may still hold redraws, a spinner frame or binary bytes. */
-  cleaned(rawLine: string): void {
+  cleanedLine(rawLine: string, at: number): void {
     let line = lastRedraw(rawLine);
     // After the redraw: a line whose last frame is a spinner is empty.
     if (line.includes("...")) line = line.replace(SPINNER, "");
     if (line !== "" && isRule(line)) this.rule(line);
     else if (looksBinary(line)) {
-      if (this.lines[this.lines.length - 1] !== BINARY_MARKER) this.lines.push(BINARY_MARKER);
-    } else this.lines.push(line);
+      if (this.lines[this.lines.length - 1] !== BINARY_MARKER) this.push(BINARY_MARKER, at, true);
+    } else this.push(line, at, true);
+  }
+
+  private push(line: string, at: number, cleaned: boolean): void {
+    this.lines.push(line);
+    if (!this.located) return;
+    this.starts.push(at);
+    this.cleaned.push(cleaned);
   }
 
   private rule(line: string): void {
@@ -131,14 +144,9 @@ class Screen {
   }
 }
 
-/**
- * The capture's lines as the terminal last showed them: escapes and control bytes removed, redrawn
- * lines reduced to their final state, spinner frames and separator rules dropped, binary runs marked
- * once. Trailing spaces are kept: an agent UI that wraps long lines at the console width leaves them
- * at the break. `width` is the console width when the capture draws full-width rules.
- */
-export function terminalLines(raw: string): { lines: string[]; width?: number } {
-  const screen = new Screen();
+/** The capture read into lines (see terminalLines), located in it when asked. */
+function readScreen(raw: string, located: boolean): Screen {
+  const screen = new Screen(located);
   let special = nextSpecial(raw, 0);
   let esc = special < raw.length ? nextEsc(raw, special) : raw.length;
   for (let start = 0; start <= raw.length; ) {
@@ -147,15 +155,26 @@ export function terminalLines(raw: string): { lines: string[]; width?: number } 
     let cut = end;
     if (special < end) while (cut > start && raw.charCodeAt(cut - 1) === 13) cut--;
     // Nothing special but the carriage returns that end the line: the line is its text.
-    if (special >= cut) screen.plain(raw.slice(start, cut));
+    if (special >= cut) screen.plain(raw.slice(start, cut), start);
     else {
       const cleaned = cleanLines(raw, start, end, esc);
-      for (const line of cleaned.text.split("\n")) screen.cleaned(line);
+      for (const line of cleaned.text.split("\n")) screen.cleanedLine(line, start);
       ({ end, esc } = cleaned);
     }
     if (special < end) special = nextSpecial(raw, end);
     start = end + 1;
   }
+  return screen;
+}
+
+/**
+ * The capture's lines as the terminal last showed them: escapes and control bytes removed, redrawn
+ * lines reduced to their final state, spinner frames and separator rules dropped, binary runs marked
+ * once. Trailing spaces are kept: an agent UI that wraps long lines at the console width leaves them
+ * at the break. `width` is the console width when the capture draws full-width rules.
+ */
+export function terminalLines(raw: string): { lines: string[]; width?: number } {
+  const screen = readScreen(raw, false);
   const width = screen.width();
   return width === undefined ? { lines: screen.lines } : { lines: screen.lines, width };
 }
@@ -165,6 +184,60 @@ export function terminalText(raw: string): string {
   return terminalLines(raw)
     .lines.map((line) => line.trimEnd())
     .join("\n");
+}
+
+/** Moves each word's next occurrence (in `next`) to the first at or after `start`; returns the soonest. */
+function nextOccurrence(raw: string, words: readonly string[], next: number[], start: number): number {
+  let soonest = raw.length;
+  for (let k = 0; k < words.length; k++) {
+    if (next[k]! < start) {
+      const at = raw.indexOf(words[k]!, start);
+      next[k] = at === -1 ? raw.length : at;
+    }
+    soonest = Math.min(soonest, next[k]!);
+  }
+  return soonest;
+}
+
+/** A capture read into lines and unwrapped (terminalLines, then unwrapLines). */
+export interface CaptureLines {
+  lines: string[];
+  /**
+   * The indices, from `from` on and in order, of the lines that may hold one of `words`: every line
+   * that does, and few that do not. A native search of the capture stands for a search of each line.
+   */
+  mayHold(words: readonly string[], from: number): number[];
+}
+
+/**
+ * Reads a capture into unwrapped lines that know where their text lies in it. A line taken as it
+ * stood (and lines joined from such) holds a word only where the capture holds it between that
+ * line's start and the next line's: joins add a blank, so no word spans two. A cleaned line may
+ * hold words the capture only holds split, and is always a candidate.
+ */
+export function readCapture(raw: string): CaptureLines {
+  const screen = readScreen(raw, true);
+  const { lines, first } = unwrap(screen.lines, screen.width());
+  const starts = first.map((piece) => screen.starts[piece]!);
+  // A joined line is cleaned when any of its pieces is.
+  const cleaned = first.map(() => false);
+  for (let i = 0, piece = 0; i < first.length; i++) {
+    for (const stop = first[i + 1] ?? screen.lines.length; piece < stop; piece++) if (screen.cleaned[piece]) cleaned[i] = true;
+  }
+  const mayHold = (words: readonly string[], from: number): number[] => {
+    const found: number[] = [];
+    // Where each word next occurs at or after the current line's start, and the soonest of them:
+    // searched again only once a line starts past it, so no part of the capture is searched twice.
+    const next = words.map(() => -1);
+    let soonest = -1;
+    for (let i = from; i < lines.length; i++) {
+      const start = starts[i]!;
+      if (soonest < start) soonest = nextOccurrence(raw, words, next, start);
+      if (cleaned[i] || soonest < (starts[i + 1] ?? raw.length)) found.push(i);
+    }
+    return found;
+  };
+  return { lines, mayHold };
 }
 
 const isBox = (code: number) => code >= 0x2500 && code <= 0x257f;
@@ -185,11 +258,19 @@ const WRAP_SLACK = 30;
  * where it stood. The break's space is kept when the UI left it, restored when it dropped it.
  */
 export function unwrapLines(lines: string[], width: number | undefined): string[] {
+  return unwrap(lines, width).lines;
+}
+
+/** The lines unwrapped (see unwrapLines), and for each the index of the first line it joins. */
+function unwrap(lines: string[], width: number | undefined): { lines: string[]; first: number[] } {
   // trimEnd, not /\s+$/: the same characters, without the regex's quadratic retries on a long run of spaces.
-  if (width === undefined) return lines.map((l) => l.trimEnd());
+  if (width === undefined) return { lines: lines.map((l) => l.trimEnd()), first: lines.map((_, i) => i) };
   const out: string[] = [];
+  const first: number[] = [];
   let pending = "";
-  for (const line of lines) {
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (pending === "") first.push(i);
     const joined = pending + line;
     // A panel row (a traceback box) is as wide as the console by design, not wrapped.
     const wrapped = (line.length >= width - 1 || (line.length >= width - WRAP_SLACK && line.endsWith(" "))) && !isPanelRow(line);
@@ -201,5 +282,5 @@ export function unwrapLines(lines: string[], width: number | undefined): string[
     pending = "";
   }
   if (pending) out.push(pending.trimEnd());
-  return out;
+  return { lines: out, first };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { BINARY_MARKER, terminalLines, terminalText, unwrapLines } from "../../src/traces/terminal.js";
+import { BINARY_MARKER, readCapture, terminalLines, terminalText, unwrapLines } from "../../src/traces/terminal.js";
 
 const ESC = "\u001b";
 
@@ -54,13 +54,31 @@ describe("terminal lines against the plain reading", () => {
   }
   const PIECES = [ESC, ESC, "[", "]", "\\", "\u0007", "\u0008", "\u007f", "\u0000", "(", "0", "1", ";", "?", "m", "A", "7", " ", "/", "\r", "\r", "\n", "\n", "a", "word ", "\u0085", "\ufffd", "\ue000", "\ufffd".repeat(12), "─", "─".repeat(45), "\u280b", "\u280b Thinking...", "Working...", "..."];
 
+  let seed = 42;
+  const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const randomCapture = (pieces: string[]) => Array.from({ length: 1 + Math.floor(next() * 60) }, () => pieces[Math.floor(next() * pieces.length)]!).join("");
+
   it("gives what the plain reading gives, on random text made of escape and redraw material", () => {
-    let seed = 42;
-    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     for (let round = 0; round < 5000; round++) {
-      const length = 1 + Math.floor(next() * 60);
-      const raw = Array.from({ length }, () => PIECES[Math.floor(next() * PIECES.length)]!).join("");
+      const raw = randomCapture(PIECES);
       expect(terminalLines(raw), JSON.stringify(raw)).toEqual(plainReading(raw));
+    }
+  });
+
+  it("names every unwrapped line that holds a word among the lines that may hold one", () => {
+    const words = ["Error", "429", "status"];
+    // Mostly plain text, where the search of the capture stands for the lines' own.
+    const pieces = ["Err", "or", "Error", "42", "9", "429", "sta", "tus", "status: 429", " ", "a", "word ".repeat(8), "x".repeat(30), "\n", "\n", "\r\n", `\n${"─".repeat(45)}\n`, `Err${ESC}[0mor`, `${ESC}[1m`, "\r", "\u280b Thinking..."];
+    for (let round = 0; round < 5000; round++) {
+      const raw = randomCapture(pieces);
+      const plain = plainReading(raw);
+      const capture = readCapture(raw);
+      expect(capture.lines, JSON.stringify(raw)).toEqual(unwrapLines(plain.lines, plain.width));
+      const from = Math.floor(next() * 3);
+      const named = capture.mayHold(words, from);
+      const holding = capture.lines.flatMap((line, i) => (i >= from && words.some((w) => line.includes(w)) ? [i] : []));
+      expect(holding.filter((i) => !named.includes(i)), JSON.stringify(raw)).toEqual([]);
+      expect(named, JSON.stringify(raw)).toEqual([...new Set(named)].sort((a, b) => a - b));
     }
   });
 });
