@@ -142,13 +142,33 @@ interface Observation {
   rejected?: boolean;
 }
 
-/** mini-swe-agent's markup around a command's output, removed in one pass (both start with `<`). */
-const OBSERVATION_MARKUP = /<returncode>\s*-?\d+\s*<\/returncode>|<\/?(?:output|output_head|output_tail|warning|elided_chars)>/g;
+/** mini-swe-agent's markup around a command's output (every form starts with `<`), tried where a `<` stands. */
+const OBSERVATION_MARKUP = /<returncode>\s*-?\d+\s*<\/returncode>|<\/?(?:output|output_head|output_tail|warning|elided_chars)>/y;
+
+/**
+ * The text without mini-swe-agent's markup: each `<` found by a native search and the markup cut
+ * there, as a global replace would (its matches all start at a `<`), without a regex stepping
+ * through the output between them.
+ */
+function withoutMarkup(text: string): string {
+  const kept: string[] = [];
+  let from = 0;
+  for (let at = text.indexOf("<"); at !== -1; at = text.indexOf("<", at + 1)) {
+    OBSERVATION_MARKUP.lastIndex = at;
+    if (!OBSERVATION_MARKUP.test(text)) continue;
+    kept.push(text.slice(from, at));
+    from = OBSERVATION_MARKUP.lastIndex;
+    at = from - 1;
+  }
+  if (from === 0) return text;
+  kept.push(text.slice(from));
+  return kept.join("");
+}
 const REJECTED = /provide EXACTLY ONE action|format_error|Your (?:last )?(?:output|response) (?:was|is) not in the (?:correct|expected) format/i;
 
 function readObservation(text: string): Observation {
   const code = /<returncode>\s*(-?\d+)\s*<\/returncode>/.exec(text);
-  const output = text.replace(OBSERVATION_MARKUP, "").trim();
+  const output = withoutMarkup(text).trim();
   const observation: Observation = { output: clip(output, OUTPUT_LIMIT) };
   if (code) observation.exitCode = Number(code[1]);
   if (text.includes("timed out and has been killed")) {
