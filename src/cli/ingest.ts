@@ -14,6 +14,17 @@ function tokenCell(trial: Trial): string {
 const nested = (value: unknown, depth: number) => JSON.stringify(value, null, 2).replaceAll("\n", `\n${"  ".repeat(depth)}`);
 
 /**
+ * A trial as it reads two levels deep (in `trials`), after its line break and indent: stringified
+ * inside two arrays and cut out, rather than indented again by a replace and concatenated. Both make
+ * a copy of a large text, and the encoding for the output makes another of a concatenation.
+ */
+function nestedTrial(trial: Trial): string {
+  const text = JSON.stringify([[trial]], null, 2);
+  // "[\n  [" before the line break, "\n  ]\n]" after the trial.
+  return text.slice(text.indexOf("\n", 2), text.length - 6);
+}
+
+/**
  * Writes `{ trials, totals, errors }` exactly as `JSON.stringify(..., null, 2)` would, one trial at a
  * time as it is read: the document is never held whole, nor are the trials.
  */
@@ -23,7 +34,8 @@ class JsonOutput {
     io.write('{\n  "trials": [');
   }
   trial(trial: Trial): void {
-    this.io.write(`${this.trials++ === 0 ? "" : ","}\n    ${nested(trial, 2)}`);
+    if (this.trials++ > 0) this.io.write(",");
+    this.io.write(nestedTrial(trial));
   }
   end(totals: IngestTotals, errors: IngestError[]): void {
     this.io.write(`${this.trials > 0 ? "\n  " : ""}],\n  "totals": ${nested(totals, 1)},\n  "errors": ${nested(errors, 1)}\n}\n`);

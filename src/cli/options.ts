@@ -1,7 +1,7 @@
 import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { InvalidArgumentError, Option, type Command } from "commander";
-import { CONFIG_PATH, formatProblems, parseConfig, validateConfig } from "../config/load.js";
+import { CONFIG_PATH, formatProblems, validateConfig } from "../config/validate.js";
 import type { SelfharnessConfig } from "../config/schema.js";
 import { INPUT_FORMATS, type InputFormat } from "../traces/formats.js";
 import { isIngestError, streamTrials } from "../traces/index.js";
@@ -59,6 +59,8 @@ export async function loadCliConfig(options: ConfigOptions): Promise<Selfharness
     }
     throw new UsageError(`${file}: cannot be read: ${code === "ENOENT" ? "no such file" : (error as Error).message}`);
   }
+  // The YAML parser is loaded only for a file to parse: most runs have none.
+  const { parseConfig } = await import("../config/load.js");
   const parsed = parseConfig(text, file);
   if (!parsed.ok) throw new UsageError(`invalid configuration\n${formatProblems(parsed.problems)}`);
   return parsed.config;

@@ -1,30 +1,7 @@
 import { parse as parseYaml, YAMLParseError } from "yaml";
-import { configSchema, type SelfharnessConfig } from "./schema.js";
+import { CONFIG_PATH, validateConfig, type ConfigResult } from "./validate.js";
 
-export const CONFIG_PATH = ".github/selfharness.yml";
-
-export interface ConfigProblem {
-  file: string;
-  /** Dotted key path, e.g. `propose.budget.maxFiles`; empty for the whole file. */
-  key: string;
-  message: string;
-}
-
-export type ConfigResult = { ok: true; config: SelfharnessConfig } | { ok: false; problems: ConfigProblem[] };
-
-/** Validates an already-parsed configuration object (as `context.config` returns it). */
-export function validateConfig(value: unknown, file = CONFIG_PATH): ConfigResult {
-  const parsed = configSchema.safeParse(value ?? {});
-  if (parsed.success) return { ok: true, config: parsed.data };
-  return {
-    ok: false,
-    problems: parsed.error.issues.map((issue) => ({
-      file,
-      key: issue.path.map(String).join("."),
-      message: describeIssue(issue),
-    })),
-  };
-}
+export { CONFIG_PATH, formatProblems, validateConfig, type ConfigProblem, type ConfigResult } from "./validate.js";
 
 /** Parses and validates the YAML text of a configuration file. */
 export function parseConfig(text: string, file = CONFIG_PATH): ConfigResult {
@@ -39,17 +16,6 @@ export function parseConfig(text: string, file = CONFIG_PATH): ConfigResult {
     return { ok: false, problems: [{ file, key: "", message: "expected a mapping of keys at the top level" }] };
   }
   return validateConfig(value, file);
-}
-
-export function formatProblems(problems: ConfigProblem[]): string {
-  return problems.map((p) => `${p.file}${p.key ? ` → ${p.key}` : ""}: ${p.message}`).join("\n");
-}
-
-function describeIssue(issue: { code: string; message: string; keys?: string[] }): string {
-  if (issue.code === "unrecognized_keys" && issue.keys) {
-    return `unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `\`${k}\``).join(", ")}`;
-  }
-  return issue.message;
 }
 
 function firstLine(error: unknown): string {

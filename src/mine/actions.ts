@@ -57,7 +57,8 @@ const KILLED_CODES = new Set([124, 137, -9]);
 function outputOf(step: Step | undefined): { output: string; exitCode?: number; error?: string; timedOut?: boolean } {
   if (!step) return { output: "" };
   const output = step.output ?? "";
-  const printed = RETURN_CODE.exec(output)?.[1];
+  // A native search for the tag first: the regex steps through every character of an output without one.
+  const printed = output.includes("<returncode>") ? RETURN_CODE.exec(output)?.[1] : undefined;
   const code = step.exitCode ?? (printed !== undefined ? Number(printed) : undefined);
   const timedOut = step.timedOut === true || KILLED_TEXT.test(step.error ?? "") || KILLED_TEXT.test(output.slice(0, 300)) || (code !== undefined && KILLED_CODES.has(code));
   return { output, ...(code !== undefined ? { exitCode: code } : {}), ...(step.error ? { error: step.error } : {}), ...(timedOut ? { timedOut } : {}) };
@@ -81,7 +82,8 @@ const EMBEDDED_STEP = /^[\w.-]+ \(step \d+[^)\n]*\):[ \t]*$/m;
 const OBSERVATION_SPLIT = /^(?:User|Observation|Output):[ \t]*$/m;
 
 function embeddedTranscript(output: string, step: number): { actions: Action[]; texts: AgentText[] } | undefined {
-  if (!output.includes(" (step ") || !EMBEDDED_STEP.test(output)) return undefined;
+  // "(step " rather than " (step ": a search led by a rare character skips through the text, one led by a space stops everywhere.
+  if (!output.includes("(step ") || !EMBEDDED_STEP.test(output)) return undefined;
   const blocks = output.split(new RegExp(EMBEDDED_STEP.source, "m")).slice(1);
   const actions: Action[] = [];
   const texts: AgentText[] = [];

@@ -203,10 +203,10 @@ function isObservedRun(action: Action): boolean {
 }
 
 /** A clean command with output that names only files the last change produced (`ffmpeg -i result.mp4` after the command that wrote it). */
-function looksAtProduct(action: Action, produced: Set<string>): boolean {
+function looksAtProduct(action: Action, produced: () => Set<string>): boolean {
   if (action.failed || action.output.trim() === "") return false;
   const named = fileWords(action.command);
-  return named.size > 0 && [...named].every((w) => produced.has(w));
+  return named.size > 0 && [...named].every((w) => produced().has(w));
 }
 
 /**
@@ -219,11 +219,14 @@ export const unverifiedCompletion: Detector = (view) => {
   const claim = completionClaim(view);
   if (!claim) return [];
   let change: Action | undefined;
-  let produced = new Set<string>();
+  // The files the last change names, read from its command and output only when a later command
+  // needs them: most changes are followed by another change or a check, never by a look.
+  let producedByChange: Set<string> | undefined;
+  const produced = () => (producedByChange ??= change ? fileWords(`${change.command}\n${change.output}`) : new Set<string>());
   let checked = true;
   const changeTo = (action: Action) => {
     change = action;
-    produced = fileWords(`${action.command}\n${action.output}`);
+    producedByChange = undefined;
   };
   for (const action of work(view.actions)) {
     if (isCleanup(action) || isDocumentationWrite(action, view.trial.instruction)) continue;
@@ -341,19 +344,14 @@ const TIMEOUT_TEXT = /timed? ?out|TimeoutError|timeout/i;
  * the run. A hang the harness killed and the agent moved on from cost time, not the result.
  */
 export const interactiveHang: Detector = (view) => {
-  const { actions } = view;
-  const ended = cutOff(view);
-  const list = work(actions);
-  for (let i = 0; i < list.length; i++) {
-    const action = list[i]!;
-    const first = action.command.trim().split(/&&|;|\|/)[0]!.trim().replace(/^sudo\s+/, "");
-    const waits = INTERACTIVE.some((p) => p.test(first)) || PROMPT_OUTPUT.test(action.output);
-    if (!waits) continue;
-    const killed = action.timedOut === true || TIMEOUT_TEXT.test(action.error ?? "") || TIMEOUT_TEXT.test(action.output.slice(-300));
-    // The run ended on it: the hang is the agent's last command.
-    const last = i === list.length - 1;
-    if ((killed || ended) && last) return [finding("interactive-hang", [action.step], `\`${oneLine(action.command, 80)}\` waited for input until the run's time ran out`)];
-  }
+  // The run ended on it: the hang is the agent's last command, and no other is looked at.
+  const action = work(view.actions).at(-1);
+  if (!action) return [];
+  const first = action.command.trim().split(/&&|;|\|/)[0]!.trim().replace(/^sudo\s+/, "");
+  const waits = INTERACTIVE.some((p) => p.test(first)) || PROMPT_OUTPUT.test(action.output);
+  if (!waits) return [];
+  const killed = action.timedOut === true || TIMEOUT_TEXT.test(action.error ?? "") || TIMEOUT_TEXT.test(action.output.slice(-300));
+  if (killed || cutOff(view)) return [finding("interactive-hang", [action.step], `\`${oneLine(action.command, 80)}\` waited for input until the run's time ran out`)];
   return [];
 };
 

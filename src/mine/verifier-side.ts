@@ -36,9 +36,11 @@ export function verifierSideError(trial: Trial): VerifierSideError | undefined {
   const text = verifierText(trial);
   const instruction = trial.instruction;
   if (instruction === undefined) return undefined;
-  const seen = seenByAgent(trial);
+  // Built only when a check needs it: it is everything the trial holds, joined.
+  let seenText: string | undefined;
+  const seen = () => (seenText ??= seenByAgent(trial));
   const key = KEY_ERROR.exec(text)?.[1];
-  if (key !== undefined && !names(instruction, key) && !seen.includes(`"${key}"`) && !seen.includes(`'${key}'`)) {
+  if (key !== undefined && !names(instruction, key) && !seen().includes(`"${key}"`) && !seen().includes(`'${key}'`)) {
     return { key: `key:${key}`, reason: `the test reads the key '${key}', which the instruction never names` };
   }
   // A path counts only where the instruction is the whole specification (not "the task described in
@@ -47,7 +49,7 @@ export function verifierSideError(trial: Trial): VerifierSideError | undefined {
   const missing = missingPaths(trial);
   const unnamed = missing.filter((p) => {
     const base = p.replace(/^.*\//, "");
-    return p.startsWith("/") && !names(instruction, p) && !names(instruction, base) && !seen.includes(base);
+    return p.startsWith("/") && !names(instruction, p) && !names(instruction, base) && !seen().includes(base);
   });
   if (unnamed.length > 0 && unnamed.length === missing.length) {
     return { key: `path:${unnamed[0]}`, reason: `the test looks for ${unnamed[0]}, a path neither the instruction nor anything the agent read names` };

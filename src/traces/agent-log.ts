@@ -1,5 +1,5 @@
 import { clip, clipTail, OUTPUT_LIMIT, TEXT_LIMIT } from "./limits.js";
-import { terminalLines, unwrapLines } from "./terminal.js";
+import { readCapture } from "./terminal.js";
 import { PROMPT, stepsFromPane } from "./transcript.js";
 import type { Step } from "./types.js";
 
@@ -142,13 +142,33 @@ interface Observation {
   rejected?: boolean;
 }
 
-/** mini-swe-agent's markup around a command's output, removed in one pass (both start with `<`). */
-const OBSERVATION_MARKUP = /<returncode>\s*-?\d+\s*<\/returncode>|<\/?(?:output|output_head|output_tail|warning|elided_chars)>/g;
+/** mini-swe-agent's markup around a command's output (every form starts with `<`), tried where a `<` stands. */
+const OBSERVATION_MARKUP = /<returncode>\s*-?\d+\s*<\/returncode>|<\/?(?:output|output_head|output_tail|warning|elided_chars)>/y;
+
+/**
+ * The text without mini-swe-agent's markup: each `<` found by a native search and the markup cut
+ * there, as a global replace would (its matches all start at a `<`), without a regex stepping
+ * through the output between them.
+ */
+function withoutMarkup(text: string): string {
+  const kept: string[] = [];
+  let from = 0;
+  for (let at = text.indexOf("<"); at !== -1; at = text.indexOf("<", at + 1)) {
+    OBSERVATION_MARKUP.lastIndex = at;
+    if (!OBSERVATION_MARKUP.test(text)) continue;
+    kept.push(text.slice(from, at));
+    from = OBSERVATION_MARKUP.lastIndex;
+    at = from - 1;
+  }
+  if (from === 0) return text;
+  kept.push(text.slice(from));
+  return kept.join("");
+}
 const REJECTED = /provide EXACTLY ONE action|format_error|Your (?:last )?(?:output|response) (?:was|is) not in the (?:correct|expected) format/i;
 
 function readObservation(text: string): Observation {
   const code = /<returncode>\s*(-?\d+)\s*<\/returncode>/.exec(text);
-  const output = text.replace(OBSERVATION_MARKUP, "").trim();
+  const output = withoutMarkup(text).trim();
   const observation: Observation = { output: clip(output, OUTPUT_LIMIT) };
   if (code) observation.exitCode = Number(code[1]);
   if (text.includes("timed out and has been killed")) {
@@ -304,8 +324,8 @@ function readOpenHands(lines: string[], start: number): Pick<AgentLog, "steps" |
  * start-up text, or named in `problems`.
  */
 export function readAgentLog(raw: string, executable?: string): AgentLog {
-  const screen = terminalLines(raw);
-  const lines = unwrapLines(screen.lines, screen.width);
+  const capture = readCapture(raw);
+  const lines = capture.lines;
   const launch = findLaunch(lines, executable);
   const preamble = clipTail((launch === -1 ? lines : lines.slice(0, launch)).join("\n"), OUTPUT_LIMIT);
   const base: AgentLog = { kind: "unknown", steps: [], launched: launch !== -1, preamble, startup: "", submitted: false, cutOff: false, providerErrors: [], problems: [] };
@@ -333,7 +353,7 @@ export function readAgentLog(raw: string, executable?: string): AgentLog {
     if (log.steps.length === 0) log.problems.push("the agent's output after its launch has no recognisable steps");
   }
   if (!log.steps.some((s) => s.source === "agent")) log.startup = clipTail(after.join("\n").trim(), OUTPUT_LIMIT);
-  log.providerErrors = providerErrors(after, log.submitted);
+  log.providerErrors = providerErrors(after, log.submitted, capture.mayHold(PROVIDER_MARKS, launch + 1).map((i) => i - launch - 1));
   if (kind !== "unknown" && !log.steps.some((s) => s.source === "agent")) {
     const crash = [...after].reverse().find(isErrorLine);
     if (crash) log.stopReason = /command not found|No such file or directory/.test(crash) ? `never started: ${crash.trim().slice(0, 200)}` : `crashed before its first step: ${crash.trim().slice(0, 200)}`;
@@ -343,13 +363,23 @@ export function readAgentLog(raw: string, executable?: string): AgentLog {
 
 /** Words every PROVIDER_ERROR match contains: a line with none of them is skipped without the regex. */
 const PROVIDER_WORDS = ["Error", "_error", "_quota", "RATE_LIMITED", "status"];
+/**
+ * Literals every PROVIDER_ERROR match contains, searched for in the whole capture to find the lines
+ * worth a look: a status error holds its code, and "429" or "529" is far rarer in a log than "status".
+ */
+const PROVIDER_MARKS = ["Error", "_error", "_quota", "RATE_LIMITED", "429", "529"];
 
-/** Provider errors after the launch; the ones after the agent's last step ended its run. */
-function providerErrors(after: string[], submitted: boolean): AgentLog["providerErrors"] {
+/**
+ * Provider errors after the launch; the ones after the agent's last step ended its run. `candidates`
+ * are the indices of the lines that may hold one of PROVIDER_MARKS (searched in the capture, not
+ * line by line): no other line can hold an error.
+ */
+function providerErrors(after: string[], submitted: boolean, candidates: number[]): AgentLog["providerErrors"] {
   const found: AgentLog["providerErrors"] = [];
   let lastStepLine = after.length - 1;
   while (lastStepLine >= 0 && !MINI_STEP.test(after[lastStepLine]!) && !OPENHANDS_BLOCK.test(after[lastStepLine]!)) lastStepLine--;
-  for (let i = 0; i < after.length && found.length < 20; i++) {
+  for (let c = 0; c < candidates.length && found.length < 20; c++) {
+    const i = candidates[c]!;
     const line = after[i]!;
     if (!PROVIDER_WORDS.some((word) => line.includes(word)) || !PROVIDER_ERROR.test(line)) continue;
     // A retry line says the run went on; an error after the last step with no submission ended it.

@@ -96,7 +96,11 @@ export async function readJsonFile(path: string, maxBytes = MAX_JSON_BYTES): Pro
   }
 }
 
-const withoutNul = (text: string) => (text.includes("\0") ? text.replace(/\0/g, "") : text);
+/**
+ * A text file's bytes as text without NUL characters. UTF-8 decodes a NUL from a zero byte and from
+ * nothing else, so the search runs on the bytes (memchr), many times faster than on the decoded text.
+ */
+const textWithoutNul = (bytes: Buffer) => (bytes.includes(0) ? bytes.toString("utf8").replace(/\0/g, "") : bytes.toString("utf8"));
 
 /** Reads a text file; files over `maxBytes` keep only their last `maxBytes` bytes. */
 export async function readTextFile(path: string, maxBytes = MAX_TEXT_BYTES): Promise<string | undefined> {
@@ -105,7 +109,7 @@ export async function readTextFile(path: string, maxBytes = MAX_TEXT_BYTES): Pro
     const file = mounted.archive.file(mounted.path);
     if (!file) return undefined;
     try {
-      return withoutNul((await mounted.archive.read(file, { tail: maxBytes })).toString("utf8"));
+      return textWithoutNul(await mounted.archive.read(file, { tail: maxBytes }));
     } catch {
       return undefined;
     }
@@ -117,7 +121,7 @@ export async function readTextFile(path: string, maxBytes = MAX_TEXT_BYTES): Pro
       const length = Math.min(size, maxBytes);
       const buffer = Buffer.alloc(length);
       await handle.read(buffer, 0, length, size - length);
-      return withoutNul(buffer.toString("utf8"));
+      return textWithoutNul(buffer);
     } finally {
       await handle.close();
     }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { readAgentLog } from "../../src/traces/agent-log.js";
+import { terminalText } from "../../src/traces/terminal.js";
 
 // Shaped after a Terminal-Bench 1 `sessions/agent.log` of mini-swe-agent 1.8: the tmux pipe of the
 // agent's terminal, with colours, spinner redraws, 160-column rules and lines rich wrapped at 160.
@@ -195,5 +196,23 @@ describe("logs of unknown agents and bad input", () => {
     readAgentLog(hostile, "mini");
     readAgentLog(hostile.replaceAll("\n", " "), "mini");
     expect(performance.now() - start).toBeLessThan(5_000);
+  });
+});
+
+describe("mini-swe-agent observation markup", () => {
+  // What a global replace of the markup removes, which the reader does where each `<` stands.
+  const MARKUP = /<returncode>\s*-?\d+\s*<\/returncode>|<\/?(?:output|output_head|output_tail|warning|elided_chars)>/g;
+  const PIECES = ["<", "<<", "<returncode>", "</returncode>", "returncode>", " ", "\n", "0", "-1", "<output>", "</output>", "<output_head>", "</output_tail>", "<warning>", "</elided_chars>", "x", "<out", "put>"];
+
+  it("removes exactly what a global replace of the markup removes", () => {
+    let seed = 7;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (let round = 0; round < 2000; round++) {
+      const body = Array.from({ length: 1 + Math.floor(next() * 40) }, () => PIECES[Math.floor(next() * PIECES.length)]!).join("");
+      const log = readAgentLog(`root@h:/app# mini -t 'x' -y\nmini-swe-agent (step 1, $0.1):\nTHOUGHT: look\n\`\`\`bash\nls\n\`\`\`\nUser:\n${body}`, "mini");
+      // The observation's lines as the reader has them (a blank line is a rule, and dropped).
+      const text = terminalText(body);
+      expect(log.steps[1]?.output, JSON.stringify(body)).toBe(text.replace(MARKUP, "").trim());
+    }
   });
 });

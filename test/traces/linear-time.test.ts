@@ -29,6 +29,8 @@ const ADVERSARIAL: Record<string, string> = {
   "box drawing": "\u2500".repeat(MB),
   "box drawing then a letter": `${"\u2500 ".repeat(MB / 2)}x`,
   "spinner fragments": "\u280b Thinking..".repeat(MB / 14),
+  "a character to clean on every line": "\u280b\n\u0007\n".repeat(MB / 4),
+  "window titles across lines": "\x1b]a\n".repeat(MB / 4),
   "prompt without a prompt sign": `root@host:${"/a".repeat(MB / 2)}`,
   "parenthesis never closed": `(${"a".repeat(MB)}@b:`,
   "at signs": "@".repeat(MB),
