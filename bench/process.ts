@@ -67,7 +67,9 @@ export function runNode(args: string[], options: { allowFailure?: boolean; env?:
 /** The files `node <args>` opens for reading under `root` (bench/process/open-log.mjs). */
 export function filesOpened(args: string[], root: string): string[] {
   const log = join(scratch, `opened-${Math.random().toString(36).slice(2)}`);
-  const run = spawnSync(process.execPath, ["--import", OPEN_LOG, ...args], { stdio: ["ignore", "ignore", "pipe"], cwd: scratch, env: { ...process.env, BENCH_OPEN_LOG: log }, encoding: "utf8" });
+  // The preload hooks this thread only (Node 20 does not pass --import on to worker threads): the
+  // trial pool's workers are turned off here; they open the same files, only elsewhere.
+  const run = spawnSync(process.execPath, ["--import", OPEN_LOG, ...args], { stdio: ["ignore", "ignore", "pipe"], cwd: scratch, env: { ...process.env, BENCH_OPEN_LOG: log, SELFHARNESS_READ_WORKERS: "0" }, encoding: "utf8" });
   if (run.status !== 0) throw new Error(`node ${args.join(" ")} exited with ${run.status}: ${run.stderr.slice(0, 2000)}`);
   // Opens that failed (a file a reader looks for and does not find) cost next to nothing: not listed.
   const files = readFileSync(log, "utf8").split("\n").filter((f) => f.startsWith(`${root}/`) && existsSync(f));
