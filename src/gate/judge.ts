@@ -105,29 +105,29 @@ export function judgeCounts(input: CountsInput): Verdict {
   // Replay the rounds: each ends in a look of the improvement test, on the trials since the last look,
   // where the gate could have accepted: the validity rule held and some task paired. Skipping the other
   // rounds keeps alpha, since validity depends on invalid trials, never on which side passed; their
-  // trials join the next look. A round run again after the last look gets only the alpha that look left
-  // unspent (a discrete test rarely spends all of it): re-running until the test crossed would
-  // otherwise give every repeat a fresh chance to accept noise.
+  // trials join the next look, each round's still a stratum of its own: which tasks a round runs
+  // depends on the earlier rounds' outcomes, so one task's trials of two rounds are not exchangeable
+  // and must not be pooled into one stratum (that made the null's tails too thin). A round run again
+  // after the last look gets only the alpha that look left unspent (a discrete test rarely spends all
+  // of it): re-running until the test crossed would otherwise give every repeat a fresh chance to
+  // accept noise.
   const looks: Look[] = [];
   let next: StagePlan | null = null;
   let pooled: ReadonlyMap<string, PairCounts> = poolCounts([], tasks);
-  let sinceLook = pooled;
+  let sinceLook: ReadonlyMap<string, PairCounts>[] = [];
   let validity: RuleCheck | undefined;
   let pairing = pairTasks(pooled, tasks, heldOutSet);
   for (const [round, added] of perStage.entries()) {
     pooled = poolCounts([pooled, added], tasks);
-    sinceLook = poolCounts([sinceLook, added], tasks);
+    sinceLook.push(added);
     const spent = spentTotal(pooled);
     next = design === "adaptive" ? planNextStage({ pooled, stagesRun: stageOf(round), spent, budget, config }) : null;
     pairing = pairTasks(pooled, tasks, heldOutSet);
     validity = checkValidity({ tasks: tasks.length, unpaired: pairing.unpaired, pooled, targetedSet, maxShare: config.maxInvalidTaskShare });
-    if (!validity.passed || ![...sinceLook.values()].some(isPaired)) continue;
-    looks.push({
-      strata: [...sinceLook.values()].map(toStratum),
-      candidatePasses: [...sinceLook.values()].reduce((sum, c) => sum + c.candidate.passes, 0),
-      fraction: next === null ? 1 : spent / budget,
-    });
-    sinceLook = poolCounts([], tasks);
+    const counts = sinceLook.flatMap((r) => [...r.values()]);
+    if (!validity.passed || !counts.some(isPaired)) continue;
+    looks.push({ strata: counts.map(toStratum), candidatePasses: counts.reduce((sum, c) => sum + c.candidate.passes, 0), fraction: next === null ? 1 : spent / budget });
+    sinceLook = [];
   }
   const { paired, unpaired } = pairing;
   validity ??= checkValidity({ tasks: tasks.length, unpaired, pooled, targetedSet, maxShare: config.maxInvalidTaskShare });

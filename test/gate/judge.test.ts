@@ -161,6 +161,27 @@ describe("judge: a stage run again", () => {
     expect(twice.decision).toBe("accept");
   });
 
+  it("keeps each round's trials a stratum of their own in a look that follows a skipped round", () => {
+    // Round 1 cannot be judged (the targeted task has no valid candidate trial); `t` disagreed in it, so
+    // round 2 ran it again. Which tasks round 2 runs depends on round 1's outcomes, so the look must not
+    // pool `t`'s trials of both rounds into one stratum: that would treat them as exchangeable.
+    const side = (passes: number, valid: number, invalid = 0) => ({ passes, valid, invalid });
+    const round1 = new Map([
+      ["a", { baseline: side(0, 1), candidate: side(0, 0, 1) }],
+      ["t", { baseline: side(0, 1), candidate: side(1, 1) }],
+    ]);
+    const round2 = new Map([
+      ["a", { baseline: side(0, 2), candidate: side(0, 2) }],
+      ["t", { baseline: side(0, 2), candidate: side(2, 2) }],
+    ]);
+    const config = gateConfig({ sequential: { enabled: true, stages: [1, 2], budget: 20 } });
+    const verdict = judgeCounts({ stages: [round1, round2], tasks: ["a", "t"], heldOut: [], targeted: ["a"], config, invalid: [] });
+    expect(verdict.looks).toHaveLength(1);
+    // t: round 1's pass is the candidate's with probability 1/2, and both of round 2's passes are with
+    // probability 1/6 (two of four trials): 1/12. Pooled as three trials a side, it would read 1/20.
+    expect(verdict.looks[0]!.nominalP).toBeCloseTo(1 / 12, 10);
+  });
+
   it("plans from the budget the validation started with, not from a config changed since", () => {
     const config = gateConfig();
     const recorded = judge({ stages: [first], budget: 200, heldOut: [], targeted: [], config });
