@@ -304,7 +304,7 @@ export async function* readHarborJob(jobDir: string, jobResult?: Record<string, 
   // A few trial folders are read at once, yielded in order.
   const read = inOrder(await trialFolders(jobDir), READ_AHEAD, async ({ name, attempt }) => {
     const dir = join(jobDir, name);
-    return { name, attempt, read: (await isTrialFolder(dir)) ? await readTrialJob({ reader: "harbor", dir, input: { dir, run, attempt } }) : undefined };
+    return { name, attempt, read: (await isTrialFolder(dir)) ? await readTrialJob({ reader: "harbor", dir, input: { dir, run, attempt } }, () => readHarborTrial({ dir, run, attempt })) : undefined };
   });
   for await (const { name, attempt, read: trialRead } of read) {
     if (!trialRead) continue;

@@ -235,7 +235,7 @@ export async function* readTb1Run(runDir: string, runResults?: Record<string, un
   }
   // A few trials are read at once; one whose own results.json is broken is rebuilt in its turn from
   // the run's entry, which earlier trials may have claimed.
-  const read = inOrder(trialDirs(runDir, 0), READ_AHEAD, async (dir) => ({ dir, ...(await readTrialJob({ reader: "tb1", dir, info })) }));
+  const read = inOrder(trialDirs(runDir, 0), READ_AHEAD, async (dir) => ({ dir, ...(await readTrialJob({ reader: "tb1", dir, info }, () => readTb1Trial(dir, info))) }));
   for await (const own of read) {
     const name = basename(own.dir);
     const runRecord = own.brokenRecord ? listed.get(name) : undefined;

@@ -3,8 +3,8 @@ import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { inArchive } from "./mount.js";
+// Types only: the readers import this module, and the worker's entry (trial-worker.ts) imports them.
 import type { TrialJob, TrialJobResult } from "./trial-job.js";
-import { runTrialJob } from "./trial-job.js";
 
 /**
  * Trial folders parsed on worker threads. Parsing a trial (terminal cleanup, step splitting) is most
@@ -21,8 +21,12 @@ import { runTrialJob } from "./trial-job.js";
 /** Jobs this thread runs before the pool starts workers: a run this small is read faster without. */
 export const LOCAL_FIRST = 16;
 
+/** Reads a job on this thread: the caller's own reader, so that this module never imports one. */
+export type ReadHere = () => Promise<TrialJobResult>;
+
 interface Pending {
   job: TrialJob;
+  here: ReadHere;
   resolve: (result: TrialJobResult) => void;
   reject: (error: unknown) => void;
 }
@@ -38,10 +42,20 @@ let nextId = 0;
 let dispatched = 0;
 let sent = 0;
 
-function workerCount(env: NodeJS.ProcessEnv = process.env): number {
+/** The most workers `SELFHARNESS_READ_WORKERS` may ask for. */
+const MOST_WORKERS = 16;
+
+/**
+ * The workers `SELFHARNESS_READ_WORKERS` asks for, else one per core but one (at most three: reading
+ * is partly bound by the disk). A value that is not a whole number in range is an error, never a
+ * silent default: a person who set it to turn workers off must not get them.
+ */
+export function workerCount(env: NodeJS.ProcessEnv = process.env): number {
   const set = env.SELFHARNESS_READ_WORKERS;
-  if (set !== undefined && /^\d{1,2}$/.test(set.trim())) return Number(set.trim());
-  return Math.min(3, Math.max(0, availableParallelism() - 1));
+  if (set === undefined || set.trim() === "") return Math.min(3, Math.max(0, availableParallelism() - 1));
+  const wanted = /^\d{1,3}$/.test(set.trim()) ? Number(set.trim()) : NaN;
+  if (!(wanted <= MOST_WORKERS)) throw new Error(`SELFHARNESS_READ_WORKERS must be a whole number from 0 to ${MOST_WORKERS} (0: read on one thread), not ${JSON.stringify(set.slice(0, 40))}`);
+  return wanted;
 }
 
 /**
@@ -57,9 +71,9 @@ function newWorker(): Worker | null {
   return new Worker(`import("tsx/esm/api").then(({ register }) => { register(); return import(${JSON.stringify(url.href)}); });`, { eval: true });
 }
 
-function start(): PoolWorker[] {
+function start(count: number): PoolWorker[] {
   const started: PoolWorker[] = [];
-  for (let i = 0; i < workerCount(); i++) {
+  for (let i = 0; i < count; i++) {
     try {
       const worker = newWorker();
       if (!worker) break;
@@ -80,7 +94,7 @@ function start(): PoolWorker[] {
         if (workers?.includes(own)) broken = true;
         const left = [...own.pending.values()];
         own.pending.clear();
-        for (const job of left) runTrialJob(job.job).then(job.resolve, job.reject);
+        for (const job of left) job.here().then(job.resolve, job.reject);
       };
       worker.on("error", fail);
       worker.on("exit", fail);
@@ -92,11 +106,11 @@ function start(): PoolWorker[] {
   return started;
 }
 
-function send(target: PoolWorker, job: TrialJob): Promise<TrialJobResult> {
+function send(target: PoolWorker, job: TrialJob, here: ReadHere): Promise<TrialJobResult> {
   sent++;
   return new Promise((resolve, reject) => {
     const id = nextId++;
-    target.pending.set(id, { job, resolve, reject });
+    target.pending.set(id, { job, here, resolve, reject });
     target.worker.ref();
     target.worker.postMessage({ id, job });
   });
@@ -107,15 +121,19 @@ const WORKER_QUEUE = 2;
 
 /**
  * Reads one trial folder, on a worker when that helps: the least busy worker takes it, unless every
- * worker already holds WORKER_QUEUE jobs; then this thread reads it. This thread also mines and
- * writes what the workers send back, so it takes only what they cannot.
+ * worker already holds WORKER_QUEUE jobs; then `here` reads it on this thread. This thread also mines
+ * and writes what the workers send back, so it takes only what they cannot. `here` must read exactly
+ * what the worker would (trial-job.ts runs the same readers there).
  */
-export function readTrialJob(job: TrialJob): Promise<TrialJobResult> {
+export function readTrialJob(job: TrialJob, here: ReadHere): Promise<TrialJobResult> {
+  // The setting is checked on the first read of every pool, small runs included, so a bad value
+  // shows up on the run that has it, not on the first large one.
+  const count = dispatched === 0 ? workerCount() : undefined;
   const turn = dispatched++;
-  if (broken || turn < LOCAL_FIRST || inArchive(job.dir)) return runTrialJob(job);
-  workers ??= start();
+  if (broken || turn < LOCAL_FIRST || inArchive(job.dir)) return here();
+  workers ??= start(count ?? workerCount());
   const idlest = workers.reduce<PoolWorker | undefined>((best, w) => (!best || w.pending.size < best.pending.size ? w : best), undefined);
-  return idlest && idlest.pending.size < WORKER_QUEUE ? send(idlest, job) : runTrialJob(job);
+  return idlest && idlest.pending.size < WORKER_QUEUE ? send(idlest, job, here) : here();
 }
 
 /** How many workers run and how many jobs went to them since the pool last started. */

@@ -2,7 +2,7 @@ import { cp, readdir, readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { readTrials, streamTrials, isIngestError } from "../../src/traces/index.js";
-import { closeTrialPool, LOCAL_FIRST, trialPoolStats } from "../../src/traces/trial-pool.js";
+import { closeTrialPool, LOCAL_FIRST, trialPoolStats, workerCount } from "../../src/traces/trial-pool.js";
 import type { IngestResult, Trial } from "../../src/traces/types.js";
 import { fixtures, hasRealTraces, NO_REAL_TRACES, realTraces } from "./paths.js";
 import { useWorkDir } from "./work-dir.js";
@@ -64,6 +64,17 @@ describe("trial folders read on worker threads", () => {
     }
     await closing;
     expect(trials).toEqual(alone.trials);
+  });
+
+  it("refuse a SELFHARNESS_READ_WORKERS that is not a whole number in range, on a run of any size", async () => {
+    expect(workerCount({ SELFHARNESS_READ_WORKERS: "0" })).toBe(0);
+    expect(workerCount({ SELFHARNESS_READ_WORKERS: " 2 " })).toBe(2);
+    expect(workerCount({})).toBeGreaterThanOrEqual(0);
+    for (const bad of ["off", "-1", "1.5", "17", "1e3"]) expect(() => workerCount({ SELFHARNESS_READ_WORKERS: bad })).toThrow(/SELFHARNESS_READ_WORKERS must be a whole number from 0 to 16/);
+    await closeTrialPool();
+    process.env.SELFHARNESS_READ_WORKERS = "off";
+    // The fixture run has fewer trials than LOCAL_FIRST: no worker would start, and the value is still checked.
+    await expect(readTrials([RUN])).rejects.toThrow(/SELFHARNESS_READ_WORKERS must be .* not "off"/);
   });
 
   if (!hasRealTraces) console.warn(NO_REAL_TRACES);
