@@ -131,16 +131,24 @@ function describe(s: Scenario): string {
   return s.effect === 0 ? "A/A (no change)" : `+${Math.round(s.effect * 100)} pts ${s.shape === "concentrated" ? "on a few tasks" : "spread over all"}`;
 }
 
+/** The items in a random order (Fisher-Yates). */
+function shuffled<T>(items: T[], random: Random): T[] {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [items[i], items[j]] = [items[j]!, items[i]!];
+  }
+  return items;
+}
+
 /** One simulated validation: fresh task rates, a gain placed by the scenario, the gate run stage by stage. */
 function validate(random: Random, calibration: Calibration, tasks: number, scenario: Scenario, config: JudgeConfig, index: number, repeats = 0) {
   const names = Array.from({ length: tasks }, (_, i) => `sim${index}-task-${String(i).padStart(2, "0")}`);
   const p = names.map(() => betaDraw(random, calibration.a, calibration.b));
   // A concentrated gain falls on failing tasks (below 50%) in random order; the first three are the targeted ones.
-  const failing = names.map((_, i) => i).filter((i) => p[i]! < 0.5);
-  for (let i = failing.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [failing[i], failing[j]] = [failing[j]!, failing[i]!];
-  }
+  const failing = shuffled(
+    names.map((_, i) => i).filter((i) => p[i]! < 0.5),
+    random,
+  );
   const q = applyEffect(p, scenario.effect, scenario.shape, failing);
   const targeted = failing.slice(0, 3).map((i) => names[i]!);
   const { heldOut } = splitTasks(names, { heldOut: [], heldOutFraction: 0.3 });
@@ -192,6 +200,83 @@ const designs = [
 ];
 measure(calibration, corpus, 42, 2000, designs);
 measure(calibration, corpus, 80, 1000, designs);
+
+// A yardstick for the gain targets: what a fixed design needs. Each task gets k trials per side (half the
+// tasks one more for a half-integer k), judged by a one-sided stratified test (Cochran-Mantel-Haenszel,
+// one stratum per task, normal approximation) at the gate's alpha: the standard test of paired binary
+// outcomes, without any of the gate's guards (no held-out split, no regression veto, one look). The
+// staged design beats it where it can aim its trials (a gain on a few tasks shows in the tasks that
+// disagree); a gain spread over every task leaves little to aim at.
+function fixedDesignPower(tasks: number, scenario: Scenario, perSide: number, runs: number, random: Random): number {
+  const passes = (n: number, p: number) => {
+    let count = 0;
+    for (let i = 0; i < n; i++) if (random() < p) count++;
+    return count;
+  };
+  const critical = normalQuantile(1 - staged.alpha);
+  let accepted = 0;
+  for (let r = 0; r < runs; r++) {
+    const p = Array.from({ length: tasks }, () => betaDraw(random, calibration.a, calibration.b));
+    const failing = shuffled(p.map((_, i) => i).filter((i) => p[i]! < 0.5), random);
+    const q = applyEffect(p, scenario.effect, scenario.shape, failing);
+    let excess = 0;
+    let variance = 0;
+    for (let i = 0; i < tasks; i++) {
+      const n = Math.floor(perSide) + (perSide % 1 !== 0 && i % 2 === 0 ? 1 : 0);
+      const candidateTrials = passes(n, 1 - INVALID_RATE);
+      const trials = candidateTrials + passes(n, 1 - INVALID_RATE);
+      const candidatePasses = passes(candidateTrials, q[i]!);
+      const all = candidatePasses + passes(trials - candidateTrials, p[i]!);
+      if (trials < 2 || all === 0 || all === trials) continue;
+      // Given the task's passes, the candidate's are hypergeometric under no change.
+      const share = all / trials;
+      excess += candidatePasses - candidateTrials * share;
+      variance += (candidateTrials * share * (1 - share) * (trials - candidateTrials)) / (trials - 1);
+    }
+    if (variance > 0 && excess / Math.sqrt(variance) > critical) accepted++;
+  }
+  return accepted / runs;
+}
+
+/** The standard normal quantile (Acklam's rational approximation; ample for a critical value). */
+function normalQuantile(u: number): number {
+  const a = [-39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716, 2.506628277459239];
+  const b = [-54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572];
+  const c = [-0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
+  const d = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416];
+  const tail = (t: number) => (((((c[0]! * t + c[1]!) * t + c[2]!) * t + c[3]!) * t + c[4]!) * t + c[5]!) / ((((d[0]! * t + d[1]!) * t + d[2]!) * t + d[3]!) * t + 1);
+  if (u < 0.02425) return tail(Math.sqrt(-2 * Math.log(u)));
+  if (u > 1 - 0.02425) return -tail(Math.sqrt(-2 * Math.log(1 - u)));
+  const x = u - 0.5;
+  const r = x * x;
+  return ((((((a[0]! * r + a[1]!) * r + a[2]!) * r + a[3]!) * r + a[4]!) * r + a[5]!) * x) / (((((b[0]! * r + b[1]!) * r + b[2]!) * r + b[3]!) * r + b[4]!) * r + 1);
+}
+
+{
+  const seed = SEED + 11;
+  const random = mulberry32(seed);
+  const runs = 2000;
+  const steps = [1, 1.5, 2, 2.5, 3, 3.5, 4, 5];
+  for (const shape of ["concentrated", "spread"] as const) {
+    const scenario: Scenario = { effect: 0.14, shape };
+    const curve = steps.map((k) => ({ cost: 2 * k * 42, power: fixedDesignPower(42, scenario, k, runs, random) }));
+    // The cost at 80% power, read off the curve between the two points around it.
+    const above = curve.findIndex((point) => point.power >= 0.8);
+    const low = curve[above - 1];
+    const high = curve[above];
+    const cost = above === -1 ? null : above === 0 || !low || !high ? high!.cost : low.cost + ((0.8 - low.power) / (high.power - low.power)) * (high.cost - low.cost);
+    emit({
+      section: "gate",
+      figure: `42 tasks, yardstick: task-trials a fixed design's stratified test needs for 80% at ${describe(scenario)}`,
+      // Not reached on the curve: more than its last point.
+      value: Math.round(cost ?? curve[curve.length - 1]!.cost),
+      unit: cost === null ? "task-trials (more than)" : "task-trials",
+      corpus: `${corpus}, ${runs} validations per point`,
+      seed,
+      note: `one look at alpha ${staged.alpha * 100}%, no guards; power ${curve.map((point) => `${point.cost}: ${round(100 * point.power, 0)}%`).join(", ")}`,
+    });
+  }
+}
 
 // A person who runs the last stage again (`/selfharness retry regression`) up to 9 times, the most a
 // stage keeps, while the verdict neither accepts nor rejects: each repeat is a look of its own.
