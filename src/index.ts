@@ -10,6 +10,7 @@ export * from "./gate/index.js";
 export * from "./llm/index.js";
 export { configSchema, type SelfharnessConfig, type BudgetConfig, type HarnessConfig, type GateConfig } from "./config/schema.js";
 export { parseConfig, validateConfig, formatProblems, CONFIG_PATH, type ConfigProblem, type ConfigResult } from "./config/load.js";
-export { formatVerdictMarkdown, formatVerdictText, verdictChart, formatPlan, formatWatchMarkdown, formatWatchText } from "./report/verdict.js";
+export { formatVerdictMarkdown, formatVerdictText, verdictChart, formatPlan, formatWatchText } from "./report/verdict.js";
+export { watchComment, type WatchReport, type RunLink } from "./report/watch.js";
 export * from "./loop/index.js";
 export { main as runCli } from "./cli.js";

@@ -176,8 +176,6 @@ export function formatPlan(plan: PowerPlan): string {
   return `${lines.join("\n")}\n`;
 }
 
-const WATCH_BADGES = { improved: "✅ improved", worse: "❌ worse", "no-change": "➖ no detectable change", "not-enough-data": "⏳ not enough data" } as const;
-
 function rateRow(label: string, c: RateChange): string[] {
   const range = (i: [number, number]) => `${formatRate(i[0])} .. ${formatRate(i[1])}`;
   return [label, `${formatRate(c.before.rate)} (${range(c.before.interval)})`, `${formatRate(c.after.rate)} (${range(c.after.interval)})`, formatPoints(c.delta), `${formatPoints(c.interval[0])} .. ${formatPoints(c.interval[1])}`, formatPValue(c.up), formatPValue(c.down)];
@@ -189,19 +187,7 @@ function watchRows(result: WatchResult): string[][] {
 
 const WATCH_HEADERS = ["rate", "before", "after", "Δ", "interval of Δ", "p rise", "p fall"];
 
+/** The post-merge watch for a terminal; a merged pull request gets `watchComment` (report/watch.ts). */
 export function formatWatchText(result: WatchResult): string {
   return [`watch: ${result.verdict}`, "", formatTable(WATCH_HEADERS, watchRows(result)), "", ...result.reasons.map((r) => `  ${r}`), ""].join("\n");
-}
-
-/** The post-merge watch for a comment on the merged pull request. Prediction text comes from a model: it is quoted in a code span. */
-export function formatWatchMarkdown(result: WatchResult): string {
-  const parts = [`**Watch after merge: ${WATCH_BADGES[result.verdict]}** (${result.tasks} task${result.tasks === 1 ? "" : "s"} before and after)`, ""];
-  parts.push(formatMarkdownTable(WATCH_HEADERS, watchRows(result)), "");
-  if (result.weakness.gone) parts.push("The weakness is gone: no failed trial shows it since the merge.", "");
-  if (result.prediction) {
-    const p = result.prediction;
-    const words = { beats: "did better than", consistent: "is consistent with", short: "fell short of" }[p.outcome];
-    parts.push(`The ${p.quantity} ${words} the proposal's prediction ${inlineCode(p.text)} (${formatPoints(p.change)}).`, "");
-  }
-  return `${parts.join("\n").trimEnd()}\n`;
 }

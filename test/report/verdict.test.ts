@@ -6,7 +6,7 @@ import { countByTask } from "../../src/gate/outcomes.js";
 import { planValidation } from "../../src/gate/plan.js";
 import { watchAfterMerge } from "../../src/gate/watch.js";
 import { verdictTitle } from "../../src/report/comments.js";
-import { formatPlan, formatVerdictMarkdown, formatVerdictText, formatWatchMarkdown, formatWatchText, verdictChart } from "../../src/report/verdict.js";
+import { formatPlan, formatVerdictMarkdown, formatVerdictText, formatWatchText, verdictChart } from "../../src/report/verdict.js";
 import { side, trial } from "../gate/trials.js";
 
 const defaults = (() => {
@@ -137,7 +137,7 @@ describe("formatPlan", () => {
   });
 });
 
-describe("formatWatchText and formatWatchMarkdown", () => {
+describe("formatWatchText", () => {
   const tasks = Array.from({ length: 20 }, (_, i) => `w${i}`);
   const before = tasks.flatMap((t, i) => [1, 2].map((attempt) => trial(t, i < 6 ? "pass" : "fail", { run: `before-${attempt}`, attempt })));
   const after = tasks.flatMap((t, i) => [1, 2].map((attempt) => trial(t, i < 14 ? "pass" : "fail", { run: `after-${attempt}`, attempt })));
@@ -147,9 +147,6 @@ describe("formatWatchText and formatWatchMarkdown", () => {
     const text = formatWatchText(result);
     expect(text.split("\n")[0]).toBe("watch: improved");
     expect(text).toMatch(/pass rate\s+30\.0% \(\S+ \.\. \S+\)\s+70\.0% \(\S+ \.\. \S+\)\s+\+40\.0 pts/);
-    const markdown = formatWatchMarkdown(result);
-    expect(markdown).toContain("**Watch after merge: ✅ improved** (20 tasks before and after)");
-    expect(markdown).toContain("| weakness rate |");
-    expect(markdown).toMatch(/The pass rate (did better than|is consistent with) the proposal's prediction `30 points` \(\+30\.0 pts\)\./);
+    expect(text).toMatch(/weakness rate\s+\S+ \(/);
   });
 });
