@@ -65,10 +65,8 @@ export function findProposalOfRun(run: RegressionRun, open: ProposalPR[], workfl
 }
 
 /**
- * A regression run of a validation completed. Once every run of the current stage is in (both sides,
- * repeats included), the gate judges all the trials so far, pooled by task: a decision ends the
- * validation with its effects from one table; "needs more evidence" dispatches the next stage the gate
- * asks for, within the budget, on both sides at once.
+ * A regression run of a validation completed: it is recorded in its stage, and once every run of the
+ * stage is in (both sides, repeats included), the validation is judged (`judgeValidation`).
  */
 export async function judgeRegressionRun(host: Host, ctx: LoopContext, run: RegressionRun, open: ProposalPR[]): Promise<JudgeOutcome> {
   const { config } = ctx;
@@ -98,7 +96,19 @@ export async function judgeRegressionRun(host: Host, ctx: LoopContext, run: Regr
     log.info({ run: run.id, pr: pr.number }, `gate waits: ${reason}`);
     return { status: "waiting", pr: pr.number, reason };
   }
+  return judgeValidation(host, ctx, pr, current);
+}
 
+/**
+ * Judges a validation whose current stage has every run in (`judgeRegressionRun` when the last run
+ * completes; the check's Re-run button): all the trials so far, pooled by task. A decision ends the
+ * validation with its effects from one table; "needs more evidence" dispatches the next stage the
+ * gate asks for, within the budget, on both sides at once.
+ */
+export async function judgeValidation(host: Host, ctx: LoopContext, pr: ProposalPR, current: Validation): Promise<JudgeOutcome> {
+  const { config } = ctx;
+  const { state } = pr;
+  const last = current.stages.at(-1)!;
   const loaded = await loadStages(host, current);
   if (loaded.unread) {
     const notes = loaded.notes.slice(0, 10);
@@ -121,7 +131,7 @@ export async function judgeRegressionRun(host: Host, ctx: LoopContext, run: Regr
   const report = {
     verdict,
     headSha: pr.headSha,
-    runUrl: host.runUrl(resolved.stage.candidate[0]!.runId!),
+    runUrl: host.runUrl(last.candidate[0]!.runId!),
     baseline: `${inlineCode(current.baseRef)}, run in the same stages at the same time`,
     alternativesLeft: state.alternatives.length,
     automergeLabel: config.labels.automerge,
@@ -137,7 +147,7 @@ export async function judgeRegressionRun(host: Host, ctx: LoopContext, run: Regr
       reasons: verdict.reasons,
     }),
   );
-  log.info({ pr: pr.number, run: run.id, decision: verdict.decision, stages: current.stages.length, spent: verdict.budget.spent }, "gate verdict recorded");
+  host.log.info({ pr: pr.number, decision: verdict.decision, stages: current.stages.length, spent: verdict.budget.spent }, "gate verdict recorded");
   return { status: "judged", pr: pr.number, verdict };
 }
 

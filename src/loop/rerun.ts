@@ -1,5 +1,5 @@
 import type { Host, LoopContext, ProposalPR } from "./host.js";
-import { judgeRegressionRun, type JudgeOutcome } from "./judge.js";
+import { judgeValidation, type JudgeOutcome } from "./judge.js";
 import { resolveStage } from "./stages.js";
 import type { ProposalState } from "./state.js";
 import { repeatStage, startValidation, type ValidationStarted } from "./validate.js";
@@ -42,10 +42,8 @@ export async function rerunGate(host: Host, ctx: LoopContext, pr: ProposalPR, he
   }
   // The verdict of this commit is set aside, so the judge decides again from the recorded runs.
   const { verdict: _old, ...rest } = state;
-  const fresh: ProposalState = { ...rest, validation: { ...validation, stages: [...validation.stages.slice(0, -1), resolved.stage] } };
-  const last = resolved.stage.candidate.at(-1)!;
-  const run = { id: last.runId!, path: ctx.config.regression.workflow, name: null, headSha: pr.headSha, title: last.selfharnessId, url: host.runUrl(last.runId!) };
-  return { status: "judge", outcome: await judgeRegressionRun(host, ctx, run, [{ ...pr, state: fresh }]) };
+  const current = { ...validation, stages: [...validation.stages.slice(0, -1), resolved.stage] };
+  return { status: "judge", outcome: await judgeValidation(host, ctx, { ...pr, state: { ...rest, validation: current } }, current) };
 }
 
 function ignored(host: Host, pr: ProposalPR, reason: string): RerunOutcome {
