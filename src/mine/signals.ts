@@ -313,7 +313,9 @@ export const missingDependency: Detector = ({ trial, actions }) => {
   if (trial.outcome !== "fail") return [];
   for (let i = 0; i < actions.length; i++) {
     const action = actions[i]!;
-    if (!/ModuleNotFoundError|ImportError|command not found/.test(action.output)) continue;
+    // Native searches first: a regex alternation scans every output a character at a time.
+    const output = action.output;
+    if (!output.includes("ModuleNotFoundError") && !output.includes("ImportError") && !output.includes("command not found")) continue;
     const match = MISSING_MODULE.exec(action.output);
     if (!match) continue;
     const name = (match[1] ?? match[2] ?? match[3] ?? "").split(".")[0]!;
