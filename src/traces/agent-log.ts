@@ -36,7 +36,6 @@ export interface AgentLog {
 /** A shell prompt followed by what was typed at it. */
 const KNOWN_LAUNCHERS = /^(?:mini|mini-swe-agent|openhands|python3? -m openhands\b)/;
 const MINI_STEP = /^[\w.-]+ \(step (\d+)(?:, [^)]{0,40})?\):$/;
-const MINI_OBSERVATION = /^User:$/;
 const OPENHANDS_BLOCK = /^\d\d:\d\d:\d\d - (ACTION|OBSERVATION|USER_ACTION)$/;
 const OPENHANDS_LOG = /^\d\d:\d\d:\d\d - [\w.]+:(?:INFO|WARNING|ERROR|DEBUG|CRITICAL)/;
 const OPENHANDS_STATE = /Setting agent\(\w+\) state from AgentState\.(\w+) to AgentState\.(\w+)/;
@@ -194,10 +193,12 @@ function readMini(lines: string[], start: number): Pick<AgentLog, "steps" | "sub
   let current: RawStep | undefined;
   for (let i = start; i < lines.length; i++) {
     const line = lines[i]!;
-    if (MINI_STEP.test(line)) {
+    // Every step header ends in "):", and the observation's header is the line "User:": a native
+    // comparison rules out nearly every line before the regex.
+    if (line.endsWith("):") && MINI_STEP.test(line)) {
       current = { said: part(), observed: part(), seenObservation: false };
       raw.push(current);
-    } else if (current && !current.seenObservation && MINI_OBSERVATION.test(line)) current.seenObservation = true;
+    } else if (current && !current.seenObservation && line === "User:") current.seenObservation = true;
     else if (current) collect(current.seenObservation ? current.observed : current.said, line);
   }
   const steps: Step[] = [];
@@ -336,7 +337,9 @@ export function readAgentLog(raw: string, executable?: string): AgentLog {
   const after = lines.slice(launch + 1);
   let kind = kindOfLauncher(lines[launch]!);
   for (const line of kind === "unknown" ? after : []) {
-    if (MINI_STEP.test(line)) {
+    // Every step header ends in "):", and the observation's header is the line "User:": a native
+    // comparison rules out nearly every line before the regex.
+    if (line.endsWith("):") && MINI_STEP.test(line)) {
       kind = "mini-swe-agent";
       break;
     }
