@@ -1,7 +1,8 @@
 /**
  * The gate on simulated validations with known truth, for 42 and 80 tasks: how often it accepts an edit
  * that changes nothing (A/A), how often it accepts real gains of +10, +14 and +21 points (concentrated on
- * a few tasks, or spread over every failing task), and how many task-trials it spends (both sides), for a
+ * a few tasks, spread over every task with headroom, or spread over the tasks whose outcome varies), and
+ * how many task-trials it spends (both sides), for a
  * fixed design of 3 trials per task and side (the app's default before staging) and for the staged design.
  *
  * Per-task pass rates are Beta-distributed, calibrated on real Terminal-Bench 1 runs in ../shared (when
@@ -17,7 +18,7 @@ import type { JudgeConfig } from "../../src/gate/judge.js";
 import { countByTask } from "../../src/gate/outcomes.js";
 import { planValidation } from "../../src/gate/plan.js";
 import { betaDraw, mulberry32, type Random } from "../../src/gate/random.js";
-import { applyEffect, simulateValidation, type EffectShape } from "../../src/gate/simulate.js";
+import { applyEffect, simulateValidation, VARYING, type EffectShape } from "../../src/gate/simulate.js";
 import { splitTasks } from "../../src/gate/split.js";
 import { emit, timed } from "../lib.js";
 
@@ -125,10 +126,18 @@ interface Scenario {
 const SCENARIOS: Scenario[] = [
   { effect: 0, shape: "spread" },
   ...[0.1, 0.14, 0.21].flatMap((effect) => (["concentrated", "spread"] as const).map((shape) => ({ effect, shape }))),
+  // After the others, so that each scenario keeps its seed (seeds follow the order).
+  ...[0.1, 0.14, 0.21].map((effect) => ({ effect, shape: "spread-varying" as const })),
 ];
 
+const WHERE: Record<EffectShape, string> = {
+  concentrated: "on a few tasks",
+  spread: "spread over all",
+  "spread-varying": `spread over the tasks that pass ${VARYING.above * 100}-${VARYING.below * 100}% of the time`,
+};
+
 function describe(s: Scenario): string {
-  return s.effect === 0 ? "A/A (no change)" : `+${Math.round(s.effect * 100)} pts ${s.shape === "concentrated" ? "on a few tasks" : "spread over all"}`;
+  return s.effect === 0 ? "A/A (no change)" : `+${Math.round(s.effect * 100)} pts ${WHERE[s.shape]}`;
 }
 
 /** The items in a random order (Fisher-Yates). */
@@ -257,7 +266,7 @@ function normalQuantile(u: number): number {
   const random = mulberry32(seed);
   const runs = 2000;
   const steps = [1, 1.5, 2, 2.5, 3, 3.5, 4, 5];
-  for (const shape of ["concentrated", "spread"] as const) {
+  for (const shape of ["concentrated", "spread", "spread-varying"] as const) {
     const scenario: Scenario = { effect: 0.14, shape };
     const curve = steps.map((k) => ({ cost: 2 * k * 42, power: fixedDesignPower(42, scenario, k, runs, random) }));
     // The cost at 80% power, read off the curve between the two points around it.

@@ -33,7 +33,7 @@ export interface PowerPlan {
   power: number;
   minEffect: number;
   /** Smallest gain accepted with the configured power within the budget, by where it falls; null when none is (or under the paper rule). */
-  detectable: Record<EffectShape, number | null>;
+  detectable: { concentrated: number | null; spread: number | null };
   /**
    * What a concentrated gain of minEffect needs for the configured power: task-trials (both sides) and
    * stages (the configured schedule, or one extended by repeating its last entry up to 10 stages); null

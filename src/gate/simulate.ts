@@ -86,8 +86,15 @@ export function simulateValidation(input: SimulationInput): SimulatedValidation 
   }
 }
 
-/** Where a simulated gain falls: on a few tasks, which then mostly pass, or over every task by its headroom. */
-export type EffectShape = "concentrated" | "spread";
+/**
+ * Where a simulated gain falls: on a few tasks, which then mostly pass; over every task by its headroom
+ * (tasks that never pass included); or over the tasks whose outcome varies (VARYING), by their headroom.
+ */
+export type EffectShape = "concentrated" | "spread" | "spread-varying";
+
+/** Pass rates of a task whose outcome varies from trial to trial: neither (nearly) always nor never passing. */
+export const VARYING = { above: 0.05, below: 0.95 } as const;
+const varies = (p: number) => p > VARYING.above && p < VARYING.below;
 
 /** Pass probability of a task that a concentrated gain fixes. */
 const FIXED = 0.9;
@@ -95,15 +102,17 @@ const FIXED = 0.9;
 /**
  * Candidate pass probabilities that raise the mean by `effect` (as far as the headroom allows).
  * concentrated: tasks in `order` go to 90% one after another until the gain is spent (the targeted tasks
- * come first when the caller lists them first). spread: every task keeps the same share of its headroom.
+ * come first when the caller lists them first). spread: every task gains the same share of its
+ * headroom. spread-varying: so does every task whose outcome varies, and no other.
  */
 export function applyEffect(baseline: readonly number[], effect: number, shape: EffectShape, order: readonly number[]): number[] {
   const candidate = [...baseline];
   if (effect <= 0) return candidate;
-  if (shape === "spread") {
-    const headroom = baseline.reduce((sum, p) => sum + (1 - p), 0) / baseline.length;
+  if (shape !== "concentrated") {
+    const gains = (p: number) => shape === "spread" || varies(p);
+    const headroom = baseline.reduce((sum, p) => sum + (gains(p) ? 1 - p : 0), 0) / baseline.length;
     const lift = headroom > 0 ? Math.min(1, effect / headroom) : 0;
-    return baseline.map((p) => p + (1 - p) * lift);
+    return baseline.map((p) => (gains(p) ? p + (1 - p) * lift : p));
   }
   let need = effect * baseline.length;
   for (const i of order) {
