@@ -337,8 +337,6 @@ export function readAgentLog(raw: string, executable?: string): AgentLog {
   const after = lines.slice(launch + 1);
   let kind = kindOfLauncher(lines[launch]!);
   for (const line of kind === "unknown" ? after : []) {
-    // Every step header ends in "):", and the observation's header is the line "User:": a native
-    // comparison rules out nearly every line before the regex.
     if (line.endsWith("):") && MINI_STEP.test(line)) {
       kind = "mini-swe-agent";
       break;
