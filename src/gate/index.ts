@@ -3,7 +3,7 @@
  *
  * What the loop calls, and when:
  *
- * 1. Before dispatch, `planValidation({ tasks, history, heldOut, targeted, config })` → `PowerPlan`:
+ * 1. Before dispatch, `await planValidation({ tasks, history, heldOut, targeted, config })` → `PowerPlan`:
  *    `first` is the stage to dispatch now (every task, on both sides); `summary` says in words what the
  *    budget can detect and, when it cannot reach `gate.minEffect`, what it would need. `history` is the
  *    baseline's per-task counts from earlier eval runs (`countByTask`).

@@ -1,4 +1,5 @@
 import type { SelfharnessConfig } from "../config/schema.js";
+import { breathe } from "../traces/pace.js";
 import { formatPoints } from "./format.js";
 import type { TaskCounts } from "./outcomes.js";
 import { betaDraw, mulberry32 } from "./random.js";
@@ -80,8 +81,10 @@ export function baselinePrior(counts: readonly Pick<TaskCounts, "passes" | "vali
  * with the configured power (a gain on a few tasks, and one spread over all), and the budget minEffect
  * would need. Every figure comes from validations simulated through the gate itself, with each task's
  * baseline rate drawn from its posterior given the history, so uncertain rates widen the plan honestly.
+ * Thousands of validations are simulated (seconds of work for a few hundred tasks), with turns of the
+ * event loop between them: the app answering GitHub in the same process must not wait for a plan.
  */
-export function planValidation(input: PlanInput): PowerPlan {
+export async function planValidation(input: PlanInput): Promise<PowerPlan> {
   const { gate } = input.config;
   const tasks = [...new Set([...input.tasks, ...input.targeted])].sort();
   const first = firstStage(tasks, gate, input.config.regression.trials);
@@ -119,11 +122,11 @@ export function planValidation(input: PlanInput): PowerPlan {
     const order = tasks.map((_, i) => i).sort((x, y) => Number(targeted.has(tasks[y]!)) - Number(targeted.has(tasks[x]!)) || p[x]! - p[y]!);
     return { p, order };
   });
-  const measure = (effect: number, shape: EffectShape, sequential: typeof gate.sequential, fixedTrials: number) => {
+  const measure = async (effect: number, shape: EffectShape, sequential: typeof gate.sequential, fixedTrials: number) => {
     const config = { ...gate, sequential };
     let accepted = 0;
     let spent = 0;
-    draws.forEach(({ p, order }, j) => {
+    for (const [j, { p, order }] of draws.entries()) {
       const q = applyEffect(p, effect, shape, order);
       const result = simulateValidation({
         tasks: tasks.map((task, i) => ({ task, baseline: p[i]!, candidate: q[i]! })),
@@ -136,17 +139,21 @@ export function planValidation(input: PlanInput): PowerPlan {
       });
       if (result.decision === "accept") accepted++;
       spent += result.spent;
-    });
+      await breathe();
+    }
     return { power: accepted / simulations, cost: spent / simulations };
   };
 
   const trials = input.config.regression.trials;
   const configured = gate.sequential;
-  const detect = (shape: EffectShape) => smallest(0, 1, (effect) => measure(effect, shape, configured, trials).power >= gate.power, 0.01);
-  const detectable = { concentrated: detect("concentrated"), spread: detect("spread") };
+  const detect = (shape: EffectShape) => smallest(0, 1, async (effect) => (await measure(effect, shape, configured, trials)).power >= gate.power, 0.01);
+  const detectable = { concentrated: await detect("concentrated"), spread: await detect("spread") };
   const reachable = detectable.concentrated !== null && detectable.concentrated <= gate.minEffect;
-  const needed = design === "adaptive" ? neededBudget(configured, (sequential) => measure(gate.minEffect, "concentrated", sequential, trials).power >= gate.power, tasks.length) : neededTrials((t) => measure(gate.minEffect, "concentrated", configured, t).power >= gate.power, tasks.length);
-  const expectedCost = { none: measure(0, "concentrated", configured, trials).cost, minEffect: measure(gate.minEffect, "concentrated", configured, trials).cost };
+  const needed =
+    design === "adaptive"
+      ? await neededBudget(configured, async (sequential) => (await measure(gate.minEffect, "concentrated", sequential, trials)).power >= gate.power, tasks.length)
+      : await neededTrials(async (t) => (await measure(gate.minEffect, "concentrated", configured, t)).power >= gate.power, tasks.length);
+  const expectedCost = { none: (await measure(0, "concentrated", configured, trials)).cost, minEffect: (await measure(gate.minEffect, "concentrated", configured, trials)).cost };
   return { ...base, detectable, needed, reachable, expectedCost, summary: describePlan({ ...base, detectable, needed, reachable, expectedCost }) };
 }
 
@@ -154,27 +161,27 @@ export function planValidation(input: PlanInput): PowerPlan {
  * The budget an adaptive validation needs, with the configured stages; when more budget cannot help because
  * the stages run out first, with the last stage repeated up to the most stages allowed.
  */
-function neededBudget(configured: SelfharnessConfig["gate"]["sequential"], ok: (sequential: SelfharnessConfig["gate"]["sequential"]) => boolean, tasks: number): PowerPlan["needed"] {
+async function neededBudget(configured: SelfharnessConfig["gate"]["sequential"], ok: (sequential: SelfharnessConfig["gate"]["sequential"]) => Promise<boolean>, tasks: number): Promise<PowerPlan["needed"]> {
   const extended = [...configured.stages, ...Array<number>(Math.max(0, MAX_STAGES - configured.stages.length)).fill(configured.stages.at(-1)!)];
   for (const stages of [configured.stages, extended]) {
-    const found = smallest(2, MAX_BUDGET_PER_TASK, (budget) => ok({ ...configured, stages, budget }), 0.25);
+    const found = await smallest(2, MAX_BUDGET_PER_TASK, (budget) => ok({ ...configured, stages, budget }), 0.25);
     if (found !== null) return { taskTrials: validationBudget({ sequential: { ...configured, budget: found } }, tasks), stages: stages.length };
   }
   return null;
 }
 
 /** The trials per task and side a fixed validation needs. */
-function neededTrials(ok: (trials: number) => boolean, tasks: number): PowerPlan["needed"] {
-  const found = smallest(1, MAX_BUDGET_PER_TASK / 2, (x) => ok(Math.ceil(x)), 1);
+async function neededTrials(ok: (trials: number) => Promise<boolean>, tasks: number): Promise<PowerPlan["needed"]> {
+  const found = await smallest(1, MAX_BUDGET_PER_TASK / 2, (x) => ok(Math.ceil(x)), 1);
   return found === null ? null : { taskTrials: 2 * Math.ceil(found) * tasks, stages: 1 };
 }
 
 /** The smallest x in [low, high] where `ok` holds (assumed monotone), to within `precision`; null when not even `high`. */
-function smallest(low: number, high: number, ok: (x: number) => boolean, precision: number): number | null {
-  if (!ok(high)) return null;
+async function smallest(low: number, high: number, ok: (x: number) => Promise<boolean>, precision: number): Promise<number | null> {
+  if (!(await ok(high))) return null;
   while (high - low > precision) {
     const middle = (low + high) / 2;
-    if (ok(middle)) high = middle;
+    if (await ok(middle)) high = middle;
     else low = middle;
   }
   return high;

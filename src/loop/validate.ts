@@ -35,7 +35,7 @@ export async function startValidation(host: Host, ctx: LoopContext, pr: Proposal
   if (wait) return holdForApproval(host, pr, wait);
   const state = pr.state;
   const tasks = regressionTasks(state.tasks);
-  const plan = planValidation({ tasks, history: await baseHistory(host, state), heldOut: state.tasks.heldOut, targeted: state.tasks.targeted, config: { gate: config.gate, regression: config.regression } });
+  const plan = await planValidation({ tasks, history: await baseHistory(host, state), heldOut: state.tasks.heldOut, targeted: state.tasks.targeted, config: { gate: config.gate, regression: config.regression } });
   const staleLabels = [config.labels.automerge, LABEL_REJECTED].filter((l) => pr.labels.includes(l));
 
   const dispatched = await dispatchStage(host, ctx, pr, plan.first, 0);

@@ -43,7 +43,7 @@ const CASES: Record<string, { value: unknown; observe: (config: SelfharnessConfi
   "gate.alpha": { value: 0.005, observe: (c) => decide({ ...gained, heldOut: [], targeted: [], config: c.gate }).decision },
   "gate.margin": { value: 0.25, observe: (c) => decide({ ...loss, heldOut: [], targeted: [], config: c.gate }).checks.find((check) => check.rule === "held-in no loss")!.passed },
   "gate.minEffect": { value: 0.5, observe: (c) => decide({ ...unclear, heldOut: [], targeted: [], config: c.gate }).decision },
-  "gate.power": { value: 0.5, observe: (c) => planValidation({ tasks: TASKS, history, heldOut: [], targeted: [], config: c, simulations: 30 }).detectable.concentrated },
+  "gate.power": { value: 0.5, observe: async (c) => (await planValidation({ tasks: TASKS, history, heldOut: [], targeted: [], config: c, simulations: 30 })).detectable.concentrated },
   "gate.maxInvalidTaskShare": {
     value: 0,
     observe: (c) => decide({ baseline: gained.baseline, candidate: [...gained.candidate.slice(1), trial(TASKS[0]!, "invalid", { run: "cand" })], heldOut: [], targeted: [], config: c.gate }).decision,
@@ -53,7 +53,7 @@ const CASES: Record<string, { value: unknown; observe: (config: SelfharnessConfi
   "gate.sequential.enabled": { value: false, observe: (c) => judge({ stages: [unclear], heldOut: [], targeted: [], config: c.gate }).next },
   "gate.sequential.stages": { value: [1, 4], observe: (c) => judge({ stages: [unclear], heldOut: [], targeted: [], config: { ...c.gate, sequential: { ...c.gate.sequential, budget: 10 } } }).next?.trials },
   "gate.sequential.budget": { value: 5, observe: (c) => judge({ stages: [unclear], heldOut: [], targeted: [], config: c.gate }).budget.total },
-  "regression.trials": { value: 5, observe: (c) => planValidation({ tasks: TASKS, history, heldOut: [], targeted: [], config: { ...c, gate: { ...c.gate, rule: "paper" } } }).first.trials },
+  "regression.trials": { value: 5, observe: async (c) => (await planValidation({ tasks: TASKS, history, heldOut: [], targeted: [], config: { ...c, gate: { ...c.gate, rule: "paper" } } })).first.trials },
 };
 
 describe("gate configuration: no dead key", () => {
@@ -69,10 +69,10 @@ describe("gate configuration: no dead key", () => {
   });
 
   for (const [key, { value, observe }] of Object.entries(CASES)) {
-    it(`${key} changes what the gate does`, () => {
+    it(`${key} changes what the gate does`, async () => {
       const defaults = validateConfig({});
       if (!defaults.ok) throw new Error("defaults must be valid");
-      expect(observe(withKey(key, value))).not.toEqual(observe(defaults.config));
+      expect(await observe(withKey(key, value))).not.toEqual(await observe(defaults.config));
     });
   }
 });

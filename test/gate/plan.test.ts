@@ -20,8 +20,8 @@ const history = countByTask(
 );
 
 describe("planValidation", () => {
-  it("plans stage 1 on every task and states what the budget detects", () => {
-    const plan = planValidation({ tasks: TASKS, history, heldOut: [], targeted: ["t10", "t11"], config: config(), simulations: 40 });
+  it("plans stage 1 on every task and states what the budget detects", async () => {
+    const plan = await planValidation({ tasks: TASKS, history, heldOut: [], targeted: ["t10", "t11"], config: config(), simulations: 40 });
     expect(plan).toMatchObject({ design: "adaptive", tasks: 16, budget: 56, first: { stage: 1, tasks: TASKS, trials: 1, cost: 32 }, alpha: 0.03, power: 0.8, minEffect: 0.1 });
     expect(plan.detectable.concentrated).toBeGreaterThan(0);
     expect(plan.detectable.concentrated!).toBeLessThan(plan.detectable.spread ?? 1);
@@ -30,8 +30,8 @@ describe("planValidation", () => {
     expect(plan.expectedCost.none).toBeLessThanOrEqual(56);
   });
 
-  it("says up front when the budget cannot reach the minimum effect, and what would", () => {
-    const plan = planValidation({ tasks: TASKS, history, heldOut: [], targeted: [], config: config({ gate: { sequential: { budget: 2 } } }), simulations: 40 });
+  it("says up front when the budget cannot reach the minimum effect, and what would", async () => {
+    const plan = await planValidation({ tasks: TASKS, history, heldOut: [], targeted: [], config: config({ gate: { sequential: { budget: 2 } } }), simulations: 40 });
     expect(plan.reachable).toBe(false);
     expect(plan.needed).not.toBeNull();
     expect(plan.needed!.taskTrials).toBeGreaterThan(plan.budget);
@@ -39,19 +39,47 @@ describe("planValidation", () => {
     expect(plan.needed!.stages).toBe(10);
     expect(plan.summary).toContain(`The budget cannot reach the +10.0 points worth merging with 80% power: about ${plan.needed!.taskTrials} task-trials (${(plan.needed!.taskTrials / 16).toFixed(1)} per task) over up to 10 stages would.`);
     // A larger budget detects smaller gains.
-    const larger = planValidation({ tasks: TASKS, history, heldOut: [], targeted: [], config: config({ gate: { sequential: { budget: 8 } } }), simulations: 40 });
+    const larger = await planValidation({ tasks: TASKS, history, heldOut: [], targeted: [], config: config({ gate: { sequential: { budget: 8 } } }), simulations: 40 });
     expect(larger.detectable.concentrated!).toBeLessThan(plan.detectable.concentrated ?? 1);
   });
 
-  it("plans a fixed design in trials per task, and has no power to plan under the paper rule", () => {
-    const fixed = planValidation({ tasks: TASKS, history, heldOut: [], targeted: [], config: config({ gate: { sequential: { enabled: false } }, regression: { trials: 2 } }), simulations: 30 });
+  it("plans a fixed design in trials per task, and has no power to plan under the paper rule", async () => {
+    const fixed = await planValidation({ tasks: TASKS, history, heldOut: [], targeted: [], config: config({ gate: { sequential: { enabled: false } }, regression: { trials: 2 } }), simulations: 30 });
     expect(fixed).toMatchObject({ design: "fixed", budget: 64, first: { trials: 2, cost: 64 } });
     expect(fixed.summary).toContain("this fixed validation");
     if (fixed.needed !== null) expect(fixed.needed).toMatchObject({ stages: 1, taskTrials: expect.any(Number) });
     if (fixed.needed !== null) expect(fixed.needed.taskTrials % (2 * 16)).toBe(0);
-    const paper = planValidation({ tasks: TASKS, history, heldOut: [], targeted: [], config: config({ gate: { rule: "paper" } }) });
+    const paper = await planValidation({ tasks: TASKS, history, heldOut: [], targeted: [], config: config({ gate: { rule: "paper" } }) });
     expect(paper).toMatchObject({ detectable: { concentrated: null, spread: null }, reachable: false, needed: null });
     expect(paper.summary).toContain("The paper rule compares point estimates without error rates");
+  });
+});
+
+describe("planValidation in a process that also answers webhooks", () => {
+  it("gives the event loop turns while it simulates, so a plan of many tasks never holds up a timer", async () => {
+    const tasks = Array.from({ length: 40 }, (_, i) => `task-${i}`);
+    const counts = countByTask(tasks.flatMap((task, i) => [1, 2, 3].map((attempt) => trial(task, (i + attempt) % 3 === 0 ? "pass" : "fail", { run: `eval-${attempt}`, attempt }))));
+    let turns = 0;
+    const ticker = setInterval(() => turns++, 1);
+    let longest = 0;
+    let last = performance.now();
+    const watch = setInterval(() => {
+      longest = Math.max(longest, performance.now() - last);
+      last = performance.now();
+    }, 1);
+    const started = performance.now();
+    try {
+      await planValidation({ tasks, history: counts, heldOut: [], targeted: [], config: config(), simulations: 40 });
+    } finally {
+      clearInterval(ticker);
+      clearInterval(watch);
+    }
+    const took = performance.now() - started;
+    // A plan that ran in one stretch would let no timer in at all.
+    expect(took).toBeGreaterThan(100);
+    expect(turns).toBeGreaterThan(5);
+    // The loop waits for slices of work, never for the whole plan (a bound far from the 20 ms slice, so load cannot flake it).
+    expect(longest).toBeLessThan(took / 2);
   });
 });
 

@@ -127,10 +127,10 @@ describe("verdictTitle", () => {
 });
 
 describe("formatPlan", () => {
-  it("says in words what the budget detects and what stage 1 runs", () => {
+  it("says in words what the budget detects and what stage 1 runs", async () => {
     const tasks = Array.from({ length: 12 }, (_, i) => `t${i}`);
     const history = countByTask(tasks.flatMap((t, i) => [1, 2].map((attempt) => trial(t, i % 3 === 0 ? "pass" : "fail", { run: `eval-${attempt}`, attempt }))));
-    const plan = planValidation({ tasks, history, heldOut: [], targeted: [], config: defaults, simulations: 20 });
+    const plan = await planValidation({ tasks, history, heldOut: [], targeted: [], config: defaults, simulations: 20 });
     const text = formatPlan(plan);
     expect(text).toMatch(/^With 12 tasks and a budget of 42 task-trials \(3\.5 per task, both sides\), this staged validation detects \+\d+\.\d points with 80% power when the gain falls on a few tasks/);
     expect(text).toContain("Stage 1 runs 12 tasks × 1 trial on each side (24 task-trials).");
