@@ -2,8 +2,8 @@
  * The gate on simulated validations with known truth, for 42 and 80 tasks: how often it accepts an edit
  * that changes nothing (A/A), how often it accepts real gains of +10, +14 and +21 points (concentrated on
  * a few tasks, spread over every task with headroom, or spread over the tasks whose outcome varies), and
- * how many task-trials it spends (both sides), for a
- * fixed design of 3 trials per task and side (the app's default before staging) and for the staged design.
+ * how many task-trials it spends (both sides), for a fixed design of 3 trials per task and side (the
+ * app's default before staging) and for the staged design.
  *
  * Per-task pass rates are Beta-distributed, calibrated on real Terminal-Bench 1 runs in ../shared (when
  * present): the orchestrator run's pass@k over 5 attempts of 80 tasks fixes the Beta's mean and spread

@@ -1,4 +1,5 @@
 import { cp, readdir, readFile, writeFile } from "node:fs/promises";
+import { availableParallelism } from "node:os";
 import { join, resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { readTrials, streamTrials, isIngestError } from "../../src/traces/index.js";
@@ -69,7 +70,8 @@ describe("trial folders read on worker threads", () => {
   it("refuse a SELFHARNESS_READ_WORKERS that is not a whole number in range, on a run of any size", async () => {
     expect(workerCount({ SELFHARNESS_READ_WORKERS: "0" })).toBe(0);
     expect(workerCount({ SELFHARNESS_READ_WORKERS: " 2 " })).toBe(2);
-    expect(workerCount({})).toBeGreaterThanOrEqual(0);
+    // Unset or blank: one per core but one, at most three.
+    for (const env of [{}, { SELFHARNESS_READ_WORKERS: " " }]) expect(workerCount(env)).toBe(Math.min(3, Math.max(0, availableParallelism() - 1)));
     for (const bad of ["off", "-1", "1.5", "17", "1e3"]) expect(() => workerCount({ SELFHARNESS_READ_WORKERS: bad })).toThrow(/SELFHARNESS_READ_WORKERS must be a whole number from 0 to 16/);
     await closeTrialPool();
     process.env.SELFHARNESS_READ_WORKERS = "off";

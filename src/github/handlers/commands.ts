@@ -64,7 +64,7 @@ export interface CommandInput {
   htmlUrl?: string;
   loadConfig: () => Promise<SelfharnessConfig | null>;
   env?: NodeJS.ProcessEnv;
-  /** The app's login, to find its dashboard issue; no dashboard without it. */
+  /** The app's login, to find its dashboard issue. */
   appLogin: AppLogin;
 }
 

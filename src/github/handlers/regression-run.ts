@@ -28,7 +28,7 @@ export interface RegressionRunInput {
   config: SelfharnessConfig;
   log: Log;
   htmlUrl?: string;
-  /** The app's login, to find its dashboard issue; no dashboard without it. */
+  /** The app's login, to find its dashboard issue. */
   appLogin: AppLogin;
 }
 
