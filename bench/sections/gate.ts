@@ -8,7 +8,9 @@
  * Per-task pass rates are Beta-distributed, calibrated on real Terminal-Bench 1 runs in ../shared (when
  * present): the orchestrator run's pass@k over 5 attempts of 80 tasks fixes the Beta's mean and spread
  * (many tasks always or never pass, the rest spread), and the two mini-swe-agent runs of the same 80
- * tasks are the check. 8% of trials are invalid, as in real runs.
+ * tasks are the check. 8% of trials are invalid, as in real runs. Each validation's task weights come
+ * from three earlier eval runs of the base, drawn from the same rates (the app takes them from the mined
+ * runs); at 42 tasks the staged design is also measured with every task weighing 1.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -20,6 +22,7 @@ import { planValidation } from "../../src/gate/plan.js";
 import { betaDraw, mulberry32, type Random } from "../../src/gate/random.js";
 import { applyEffect, simulateValidation, VARYING, type EffectShape } from "../../src/gate/simulate.js";
 import { splitTasks } from "../../src/gate/split.js";
+import { taskWeights } from "../../src/gate/weights.js";
 import { emit, timed } from "../lib.js";
 
 const SEED = 20261121;
@@ -28,6 +31,7 @@ const defaults = configSchema.parse({});
 const staged: JudgeConfig = defaults.gate;
 const fixed: JudgeConfig = { ...defaults.gate, sequential: { ...defaults.gate.sequential, enabled: false } };
 const FIXED_TRIALS = 3;
+const HISTORY_RUNS = 3;
 
 // ---- Calibration on real Terminal-Bench 1 runs ----
 
@@ -150,7 +154,7 @@ function shuffled<T>(items: T[], random: Random): T[] {
 }
 
 /** One simulated validation: fresh task rates, a gain placed by the scenario, the gate run stage by stage. */
-function validate(random: Random, calibration: Calibration, tasks: number, scenario: Scenario, config: JudgeConfig, index: number, repeats = 0) {
+function validate(random: Random, calibration: Calibration, tasks: number, scenario: Scenario, config: JudgeConfig, index: number, repeats = 0, weighted = true) {
   const names = Array.from({ length: tasks }, (_, i) => `sim${index}-task-${String(i).padStart(2, "0")}`);
   const p = names.map(() => betaDraw(random, calibration.a, calibration.b));
   // A concentrated gain falls on failing tasks (below 50%) in random order; the first three are the targeted ones.
@@ -161,6 +165,18 @@ function validate(random: Random, calibration: Calibration, tasks: number, scena
   const q = applyEffect(p, scenario.effect, scenario.shape, failing);
   const targeted = failing.slice(0, 3).map((i) => names[i]!);
   const { heldOut } = splitTasks(names, { heldOut: [], heldOutFraction: 0.3 });
+  // The base's history: three earlier eval runs, the task weights' source as in the app.
+  const history = new Map(
+    names.map((task, i) => {
+      const counts = { passes: 0, valid: 0 };
+      for (let run = 0; run < HISTORY_RUNS; run++) {
+        if (random() < INVALID_RATE) continue;
+        counts.valid++;
+        if (random() < p[i]!) counts.passes++;
+      }
+      return [task, counts];
+    }),
+  );
   return simulateValidation({
     tasks: names.map((task, i) => ({ task, baseline: p[i]!, candidate: q[i]! })),
     heldOut: heldOut.filter((t) => !targeted.includes(t)),
@@ -170,10 +186,18 @@ function validate(random: Random, calibration: Calibration, tasks: number, scena
     invalidRate: INVALID_RATE,
     random,
     repeats,
+    ...(weighted ? { weights: taskWeights(names, history) } : {}),
   });
 }
 
-function measure(calibration: Calibration, corpus: string, tasks: number, runs: number, designs: { name: string; config: JudgeConfig }[]): void {
+interface Design {
+  name: string;
+  config: JudgeConfig;
+  /** Whether the improvement test weighs tasks by the base's history (the app does). */
+  weighted: boolean;
+}
+
+function measure(calibration: Calibration, corpus: string, tasks: number, runs: number, designs: Design[]): void {
   for (const design of designs) {
     for (const [k, scenario] of SCENARIOS.entries()) {
       const seed = SEED + 1000 * tasks + 10 * k;
@@ -181,7 +205,7 @@ function measure(calibration: Calibration, corpus: string, tasks: number, runs: 
       const outcomes: Record<string, number> = {};
       let spent = 0;
       for (let i = 0; i < runs; i++) {
-        const result = validate(random, calibration, tasks, scenario, design.config, i);
+        const result = validate(random, calibration, tasks, scenario, design.config, i, 0, design.weighted);
         outcomes[result.decision] = (outcomes[result.decision] ?? 0) + 1;
         spent += result.spent;
       }
@@ -203,11 +227,13 @@ function measure(calibration: Calibration, corpus: string, tasks: number, runs: 
 
 const calibration = calibrate();
 const corpus = `simulated, ${calibration.source}, ${INVALID_RATE * 100}% invalid`;
-const designs = [
-  { name: `fixed ${FIXED_TRIALS} trials/side`, config: fixed },
-  { name: `staged ${staged.sequential.stages.join("+")}, budget ${staged.sequential.budget}/task`, config: staged },
+const stagedName = `staged ${staged.sequential.stages.join("+")}, budget ${staged.sequential.budget}/task`;
+const designs: Design[] = [
+  { name: `fixed ${FIXED_TRIALS} trials/side`, config: fixed, weighted: true },
+  { name: stagedName, config: staged, weighted: true },
 ];
-measure(calibration, corpus, 42, 2000, designs);
+// The same staged design with every task weighing 1: what the history's weights add.
+measure(calibration, corpus, 42, 2000, [...designs, { name: `${stagedName}, tasks unweighted`, config: staged, weighted: false }]);
 measure(calibration, corpus, 80, 1000, designs);
 
 // A yardstick for the gain targets: what a fixed design needs. Each task gets k trials per side (half the
@@ -303,7 +329,7 @@ function normalQuantile(u: number): number {
   const rate = accepted / runs;
   emit({
     section: "gate",
-    figure: `42 tasks, ${designs[1]!.name}, A/A with up to 9 repeats of the last stage: false accepts`,
+    figure: `42 tasks, ${stagedName}, A/A with up to 9 repeats of the last stage: false accepts`,
     value: round(100 * rate, 1),
     unit: "%",
     corpus: `${corpus}, ${runs} validations`,

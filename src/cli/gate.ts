@@ -2,7 +2,10 @@ import { readFile, stat } from "node:fs/promises";
 import { InvalidArgumentError, Option, type Command } from "commander";
 import { formatProblems, parseConfig } from "../config/load.js";
 import type { SelfharnessConfig } from "../config/schema.js";
+import { tasksOf } from "../gate/counts.js";
 import { judge } from "../gate/judge.js";
+import { countByTask } from "../gate/outcomes.js";
+import { taskWeights, type TaskWeights } from "../gate/weights.js";
 import type { Decision, StageTrials } from "../gate/types.js";
 import { formatVerdictText } from "../report/verdict.js";
 import { readTrials } from "../traces/index.js";
@@ -17,6 +20,7 @@ interface GateOptions {
   heldOut?: string;
   tasks?: string;
   targeted?: string;
+  history?: string[];
   rule?: "paper" | "statistical";
   alpha?: number;
   margin?: number;
@@ -119,6 +123,12 @@ async function readSide(label: string, paths: string[], format: GateOptions["for
   return result;
 }
 
+/** The improvement test's weights from the base's earlier runs, as the app fixes them when a validation starts. */
+async function historyWeights(paths: string[], tasks: readonly string[], format: GateOptions["format"], io: CliIo): Promise<TaskWeights> {
+  const history = await readSide("history", paths, format, io);
+  return taskWeights(tasks, countByTask(history.trials));
+}
+
 function describeSide(label: string, results: readonly IngestResult[]): string {
   const trials = results.flatMap((r) => r.trials);
   const runs = new Set(trials.map((t) => t.run)).size;
@@ -141,6 +151,7 @@ export function registerGate(program: Command, io: CliIo): void {
     .option("--held-out <file>", "file naming the held-out tasks, one per line (default: the config's split.heldOut, else all tasks form one split)")
     .option("--tasks <file>", "file naming the regression tasks, one per line (default: every task either side ran; a task one side never ran counts as not compared)")
     .option("--targeted <tasks>", "tasks the proposal aims to fix: comma-separated, or a file with one per line")
+    .option("--history <path...>", "the base's earlier eval runs (the ones the weakness was mined from): the improvement test then weighs a pass 3 on a task the base never passed there, 1 on one it always passed, 2 otherwise, as the app does")
     .addOption(new Option("--rule <rule>", "decision rule (default: the config's gate.rule)").choices(["paper", "statistical"]))
     .option("--alpha <p>", "largest chance of accepting an edit that changes nothing (default: the config's gate.alpha)", alpha)
     .option("--margin <share>", "loss tolerated on a split before it vetoes, as a share of tasks (default 0.05)", share)
@@ -164,7 +175,8 @@ export function registerGate(program: Command, io: CliIo): void {
         const targeted = await targetedTasks(options.targeted);
         const tasks = options.tasks !== undefined ? await readTaskFile(options.tasks, "regression tasks") : undefined;
         const { stages, sides } = await readStages(options, io);
-        const verdict = judge({ stages, ...(tasks ? { tasks } : {}), heldOut, targeted, config: gate });
+        const weights = options.history ? await historyWeights(options.history, [...new Set([...(tasks ?? tasksOf(stages)), ...targeted])], options.format, io) : undefined;
+        const verdict = judge({ stages, ...(tasks ? { tasks } : {}), heldOut, targeted, config: gate, ...(weights ? { weights } : {}) });
         if (options.json) io.out(JSON.stringify(verdict, null, 2));
         else io.out(`${describeSide("baseline", sides.baseline)}\n${describeSide("candidate", sides.candidate)}\n\n${formatVerdictText(verdict)}`);
         return EXIT[verdict.decision];

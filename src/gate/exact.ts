@@ -11,6 +11,11 @@ export interface Stratum {
   baselineTrials: number;
   candidateTrials: number;
   passes: number;
+  /**
+   * What each of the candidate's passes here adds to the statistic: a whole number, default 1 (see
+   * weights.ts). Fixed before the trials ran, it scales the stratum's hypergeometric and keeps it exact.
+   */
+  weight?: number;
 }
 
 /** A probability mass function on the integers `offset .. offset + pmf.length - 1`. */
@@ -38,12 +43,17 @@ function logChoose(n: number, k: number): number {
 const cache = new Map<string, Distribution>();
 const CACHE_LIMIT = 4096;
 
-/** The candidate's passes in one stratum under no difference (hypergeometric). The result is shared: never modify it. */
+/**
+ * The candidate's passes in one stratum under no difference (hypergeometric), times the stratum's
+ * weight. The result is shared: never modify it.
+ */
 export function hypergeometric(stratum: Stratum): Distribution {
-  const key = `${stratum.baselineTrials},${stratum.candidateTrials},${stratum.passes}`;
+  const weight = stratum.weight ?? 1;
+  if (!(Number.isInteger(weight) && weight >= 1)) throw new RangeError(`hypergeometric: weight must be a whole number from 1, got ${weight}`);
+  const key = `${stratum.baselineTrials},${stratum.candidateTrials},${stratum.passes},${weight}`;
   let distribution = cache.get(key);
   if (!distribution) {
-    distribution = computeHypergeometric(stratum);
+    distribution = weight === 1 ? computeHypergeometric(stratum) : stretch(hypergeometric({ ...stratum, weight: 1 }), weight);
     if (cache.size >= CACHE_LIMIT) cache.clear();
     cache.set(key, distribution);
   }
@@ -66,6 +76,13 @@ function computeHypergeometric(stratum: Stratum): Distribution {
   }
   for (let i = 0; i < pmf.length; i++) pmf[i]! /= sum;
   return { offset: low, pmf };
+}
+
+/** The distribution of `weight` times X: the same masses, `weight` apart. */
+function stretch(distribution: Distribution, weight: number): Distribution {
+  const pmf = new Float64Array((distribution.pmf.length - 1) * weight + 1);
+  distribution.pmf.forEach((p, i) => (pmf[i * weight] = p));
+  return { offset: distribution.offset * weight, pmf };
 }
 
 export function convolve(a: Distribution, b: Distribution): Distribution {

@@ -6,9 +6,10 @@
  * 1. Before dispatch, `await planValidation({ tasks, history, heldOut, targeted, config })` → `PowerPlan`:
  *    `first` is the stage to dispatch now (every task, on both sides); `summary` says in words what the
  *    budget can detect and, when it cannot reach `gate.minEffect`, what it would need. `history` is the
- *    baseline's per-task counts from earlier eval runs (`countByTask`).
+ *    baseline's per-task counts from earlier eval runs (`countByTask`); `weights` (`taskWeights` of that
+ *    history) is how much each task counts in the improvement test: keep them for every judge call.
  *
- * 2. After each stage, `judge({ stages, tasks, heldOut, targeted, config: config.gate })` → `Verdict`,
+ * 2. After each stage, `judge({ stages, tasks, heldOut, targeted, config: config.gate, weights: plan.weights })` → `Verdict`,
  *    with every stage so far (a stage = the trials gathered for one look, from any number of runs per
  *    side; a retry of a stage's run joins that stage). `decision`:
  *      - "accept": the improvement is shown and nothing shows harm; set the auto-merge label.
@@ -27,9 +28,10 @@
  *    proposal's own prediction fared.
  *
  * The statistics: tasks are the unit, trials nest in tasks, and the sides are compared within each
- * task (stratified exact test, exact McNemar with one trial a side). The staged test spends alpha
- * across looks with an O'Brien-Fleming-like function of the budget spent (spending.ts), so the chance
- * of accepting an edit that changes nothing is at most `gate.alpha` however many stages run.
+ * task (stratified exact test, exact McNemar with one trial a side), a task's passes weighted by how
+ * rarely the base passed it before (weights.ts). The staged test spends alpha across looks with an
+ * O'Brien-Fleming-like function of the budget spent (spending.ts), so the chance of accepting an edit
+ * that changes nothing is at most `gate.alpha` however many stages run.
  */
 export * from "./types.js";
 export { judge, type JudgeInput, type JudgeConfig } from "./judge.js";
@@ -39,3 +41,4 @@ export { watchAfterMerge, parsePrediction, type WatchInput, type WatchResult, ty
 export { splitTasks, regressionSet, taskHashUnit, type RegressionSet } from "./split.js";
 export { countByTask, passFraction, type TaskCounts } from "./outcomes.js";
 export { mulberry32 } from "./random.js";
+export { taskWeights, TASK_WEIGHT, type TaskWeights } from "./weights.js";

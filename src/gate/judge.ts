@@ -7,6 +7,7 @@ import { isPaired, poolCounts, stageCounts, tasksOf, toStratum, trialsSpent, typ
 import { planNextStage, validationBudget } from "./sequential.js";
 import { groupSequential, obrienFlemingSpending, type Look } from "./spending.js";
 import { taroneThreshold } from "./stats.js";
+import { TASK_WEIGHT, weightsVary, type TaskWeights } from "./weights.js";
 import type { Decision, InvalidTrial, LookResult, RuleCheck, Side, SplitName, SplitResult, StagePlan, StageTrials, TaskFlip, Verdict } from "./types.js";
 
 export type JudgeConfig = Pick<GateConfig, "rule" | "alpha" | "margin" | "minEffect" | "power" | "maxInvalidTaskShare" | "seed" | "sequential">;
@@ -30,6 +31,11 @@ export interface JudgeInput {
   /** The tasks the proposal aimed to fix. */
   targeted: readonly string[];
   config: JudgeConfig;
+  /**
+   * How much each task counts in the improvement test (`taskWeights`, from the eval runs before the
+   * validation; never from its own trials). Default: every task 1.
+   */
+  weights?: TaskWeights;
 }
 
 interface PairedTask {
@@ -39,6 +45,8 @@ interface PairedTask {
   /** Candidate pass fraction minus baseline pass fraction. */
   delta: number;
 }
+
+const WEIGHTS_IN_WORDS = `a pass counts ${TASK_WEIGHT.neverPassed} on a task the base never passed in earlier eval runs, ${TASK_WEIGHT.alwaysPassed} on one it always passed, ${TASK_WEIGHT.sometimesPassed} otherwise`;
 
 /** Unpaired tasks named in a reason; the verdict's `unpaired` lists them all. */
 const LISTED = 8;
@@ -70,6 +78,7 @@ export function judge(input: JudgeInput): Verdict {
     heldOut: input.heldOut,
     targeted: input.targeted,
     config: input.config,
+    ...(input.weights ? { weights: input.weights } : {}),
     invalid: input.stages.flatMap((stage) => [...listInvalid(stage.baseline, "baseline", taskSet), ...listInvalid(stage.candidate, "candidate", taskSet)]),
   });
 }
@@ -87,6 +96,7 @@ export interface CountsInput {
   targeted: readonly string[];
   config: JudgeConfig;
   invalid: InvalidTrial[];
+  weights?: TaskWeights;
 }
 
 /** `judge` on per-task counts: what the simulations behind the power plan and the bench call directly. */
@@ -111,6 +121,7 @@ export function judgeCounts(input: CountsInput): Verdict {
   // after the last look gets only the alpha that look left unspent (a discrete test rarely spends all
   // of it): re-running until the test crossed would otherwise give every repeat a fresh chance to
   // accept noise.
+  const weight = (task: string) => input.weights?.get(task) ?? 1;
   const looks: Look[] = [];
   let next: StagePlan | null = null;
   let pooled: ReadonlyMap<string, PairCounts> = poolCounts([], tasks);
@@ -124,9 +135,13 @@ export function judgeCounts(input: CountsInput): Verdict {
     next = design === "adaptive" ? planNextStage({ pooled, stagesRun: stageOf(round), spent, budget, config }) : null;
     pairing = pairTasks(pooled, tasks, heldOutSet);
     validity = checkValidity({ tasks: tasks.length, unpaired: pairing.unpaired, pooled, targetedSet, maxShare: config.maxInvalidTaskShare });
-    const counts = sinceLook.flatMap((r) => [...r.values()]);
-    if (!validity.passed || !counts.some(isPaired)) continue;
-    looks.push({ strata: counts.map(toStratum), candidatePasses: counts.reduce((sum, c) => sum + c.candidate.passes, 0), fraction: next === null ? 1 : spent / budget });
+    const counts = sinceLook.flatMap((r) => [...r]);
+    if (!validity.passed || !counts.some(([, c]) => isPaired(c))) continue;
+    looks.push({
+      strata: counts.map(([task, c]) => ({ ...toStratum(c), weight: weight(task) })),
+      candidatePasses: counts.reduce((sum, [task, c]) => sum + weight(task) * c.candidate.passes, 0),
+      fraction: next === null ? 1 : spent / budget,
+    });
     sinceLook = [];
   }
   const { paired, unpaired } = pairing;
@@ -149,7 +164,7 @@ export function judgeCounts(input: CountsInput): Verdict {
     decision = !validity.passed ? "inconclusive" : checks.every((c) => c.passed) ? "accept" : "reject";
   } else {
     const harm = [hardRegressionCheck(flips, alpha), ...(["heldIn", "heldOut"] as const).map((name) => lossCheck(name, paired, targetedSet, config))];
-    const improvement = improvementCheck(overall, lookResults, alpha);
+    const improvement = improvementCheck(overall, lookResults, alpha, weightsVary(input.weights, tasks));
     checks = [validity, ...harm, improvement];
     if (harm.some((c) => !c.passed)) decision = "reject";
     else if (!validity.passed) decision = next ? "needs-more-evidence" : "inconclusive";
@@ -191,6 +206,7 @@ export function judgeCounts(input: CountsInput): Verdict {
     invalid: input.invalid,
     unpaired,
     looks: lookResults,
+    weighted: weightsVary(input.weights, tasks),
     budget: { total: budget, spent: spentTotal(pooled) },
     next: decision === "needs-more-evidence" ? next : null,
     alpha,
@@ -217,6 +233,7 @@ function tooManyTrials(input: CountsInput, design: Verdict["design"], budget: Ve
     invalid: input.invalid,
     unpaired: [],
     looks: [],
+    weighted: false,
     budget,
     next: null,
     alpha: config.alpha,
@@ -363,12 +380,13 @@ function lossCheck(name: SplitName, paired: readonly PairedTask[], targetedSet: 
   };
 }
 
-function improvementCheck(overall: SplitResult, looks: readonly LookResult[], alpha: number): RuleCheck {
+function improvementCheck(overall: SplitResult, looks: readonly LookResult[], alpha: number, weighted: boolean): RuleCheck {
   const rule = "significant improvement";
   const last = looks.at(-1);
   if (!last) return { rule, passed: false, reason: `no significant improvement yet: not tested, since no round had valid trials to compare on enough tasks` };
   const where = looks.length > 1 ? `look ${last.look} of the staged test` : "the first look";
-  const summary = `all ${tasksCount(overall.tasks)} Δ ${formatPoints(overall.delta)}: the candidate passed ${last.observed} trials where ${last.expected.toFixed(1)} were expected under no difference, ${pIs(last.nominalP)} at ${where}`;
+  const passes = weighted ? `the candidate's passes weighed ${last.observed} (${WEIGHTS_IN_WORDS})` : `the candidate passed ${last.observed} trials`;
+  const summary = `all ${tasksCount(overall.tasks)} Δ ${formatPoints(overall.delta)}: ${passes} where ${last.expected.toFixed(1)} were expected under no difference, ${pIs(last.nominalP)} at ${where}`;
   const spent = `alpha spent ${last.alphaSpent.toFixed(3)} of ${alpha}`;
   if (last.crossed) return { rule, passed: true, reason: `${rule}: ${summary}, within the p ≤ ${formatPValue(last.nominalThreshold)} this look allows (${spent})` };
   if (last.nominalThreshold === null) return { rule, passed: false, reason: `no significant improvement yet: ${summary}; no result could reach significance at this look (${spent})` };

@@ -6,6 +6,7 @@ import { betaDraw, mulberry32 } from "./random.js";
 import { firstStage, validationBudget } from "./sequential.js";
 import { applyEffect, simulateValidation, type EffectShape } from "./simulate.js";
 import type { StagePlan } from "./types.js";
+import { TASK_WEIGHT, taskWeights, weightsVary, type TaskWeights } from "./weights.js";
 
 export type PlanConfig = { gate: SelfharnessConfig["gate"]; regression: Pick<SelfharnessConfig["regression"], "trials"> };
 
@@ -41,6 +42,8 @@ export interface PowerPlan {
    * when not even 20 task-trials per task would do.
    */
   needed: { taskTrials: number; stages: number } | null;
+  /** How much each task counts in the improvement test, from the history: record it, and judge with it. */
+  weights: TaskWeights;
   /** Whether the budget reaches minEffect (concentrated) with the configured power. */
   reachable: boolean;
   /** Mean task-trials spent when nothing changes, and under a concentrated gain of minEffect. */
@@ -91,7 +94,8 @@ export async function planValidation(input: PlanInput): Promise<PowerPlan> {
   const design = gate.rule !== "paper" && gate.sequential.enabled ? "adaptive" : "fixed";
   const budget = design === "adaptive" ? validationBudget(gate, tasks.length) : first.cost;
   const stages = design === "adaptive" ? gate.sequential.stages.length : 1;
-  const base = { design, tasks: tasks.length, budget, first, stages, alpha: gate.alpha, power: gate.power, minEffect: gate.minEffect } as const;
+  const weights = taskWeights(tasks, input.history);
+  const base = { design, tasks: tasks.length, budget, first, stages, alpha: gate.alpha, power: gate.power, minEffect: gate.minEffect, weights } as const;
   if (gate.rule === "paper") {
     return {
       ...base,
@@ -135,6 +139,7 @@ export async function planValidation(input: PlanInput): Promise<PowerPlan> {
         config,
         fixedTrials,
         invalidRate,
+        weights,
         random: mulberry32(gate.seed * 104729 + j),
       });
       if (result.decision === "accept") accepted++;
@@ -187,6 +192,13 @@ async function smallest(low: number, high: number, ok: (x: number) => Promise<bo
   return high;
 }
 
+function describeWeights(weights: TaskWeights): string {
+  const count = (weight: number) => [...weights.values()].filter((w) => w === weight).length;
+  if (!weightsVary(weights, [...weights.keys()])) return "";
+  const tasks = (n: number) => `${n} task${n === 1 ? "" : "s"}`;
+  return ` Its improvement test counts a pass ${TASK_WEIGHT.neverPassed} on the ${tasks(count(TASK_WEIGHT.neverPassed))} the base never passed in the mined eval runs, ${TASK_WEIGHT.alwaysPassed} on the ${tasks(count(TASK_WEIGHT.alwaysPassed))} it always passed and ${TASK_WEIGHT.sometimesPassed} on the other ${tasks(count(TASK_WEIGHT.sometimesPassed))}: a gain can only show where the base fails.`;
+}
+
 function describePlan(plan: Omit<PowerPlan, "summary">): string {
   const { tasks, budget, power, minEffect, detectable, needed, reachable } = plan;
   const percent = `${Math.round(power * 100)}% power`;
@@ -203,5 +215,5 @@ function describePlan(plan: Omit<PowerPlan, "summary">): string {
       ? `not even ${MAX_BUDGET_PER_TASK} task-trials per task would`
       : `about ${needed.taskTrials} task-trials (${(needed.taskTrials / tasks).toFixed(1)} per task)${needed.stages > plan.stages ? ` over up to ${needed.stages} stages` : ""} would`;
   const verdict = reachable ? "" : ` The budget cannot reach the ${points(minEffect)} worth merging with ${percent}: ${what}.`;
-  return `With ${tasks} tasks and a budget of ${spend}, this ${plan.design === "adaptive" ? "staged" : "fixed"} validation ${shapes}.${verdict}${cost}`;
+  return `With ${tasks} tasks and a budget of ${spend}, this ${plan.design === "adaptive" ? "staged" : "fixed"} validation ${shapes}.${verdict}${cost}${describeWeights(plan.weights)}`;
 }

@@ -4,6 +4,7 @@ import type { Random } from "./random.js";
 import type { PairCounts } from "./counts.js";
 import { firstStage } from "./sequential.js";
 import type { Decision, StagePlan } from "./types.js";
+import type { TaskWeights } from "./weights.js";
 
 /**
  * Validations simulated from known per-task pass probabilities and decided by the real gate (`judgeCounts`,
@@ -33,6 +34,8 @@ export interface SimulationInput {
    * accepts nor rejects and asks for nothing more: what the gate's alpha must hold against. Default 0.
    */
   repeats?: number;
+  /** How much each task counts in the improvement test (`taskWeights`); default: every task 1. */
+  weights?: TaskWeights;
 }
 
 export interface SimulatedValidation {
@@ -79,7 +82,7 @@ export function simulateValidation(input: SimulationInput): SimulatedValidation 
     rounds.push(drawStage(plan, tasks, input.invalidRate, input.random));
     stageOf.push(plan.stage);
     spent += plan.cost;
-    const verdict = judgeCounts({ stages: rounds, stageOf, tasks: names, heldOut: input.heldOut, targeted: input.targeted, config: input.config, invalid: [] });
+    const verdict = judgeCounts({ stages: rounds, stageOf, tasks: names, heldOut: input.heldOut, targeted: input.targeted, config: input.config, invalid: [], ...(input.weights ? { weights: input.weights } : {}) });
     if (verdict.next) plan = verdict.next;
     else if (repeats > 0 && (verdict.decision === "needs-more-evidence" || verdict.decision === "inconclusive")) repeats--;
     else return { decision: verdict.decision, spent, stages: new Set(stageOf).size };

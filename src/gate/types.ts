@@ -93,7 +93,10 @@ export interface LookResult {
    * stays for a later look, such as a stage run again after the last one.
    */
   alphaUsed: number;
-  /** Candidate passes over all compared trials so far, and their expectation under no difference. */
+  /**
+   * Candidate passes over all compared trials so far (each times its task's weight, when the test
+   * weighs tasks), and their expectation under no difference.
+   */
   observed: number;
   expected: number;
   /** Fewest candidate passes that accept at this look; null when no count could. */
@@ -125,6 +128,8 @@ export interface Verdict {
   unpaired: { task: string; missing: Side[] }[];
   /** Looks the improvement test has taken, oldest first (none under the paper rule, or before a testable stage). */
   looks: LookResult[];
+  /** Whether the improvement test weighs tasks unequally (`taskWeights`): the looks' counts are then weighted. */
+  weighted: boolean;
   /** Task-trials, both sides counted: the most this validation may spend, and what it has spent. */
   budget: { total: number; spent: number };
   /** The stage to run next; null unless the decision is needs-more-evidence and the budget allows another stage. */

@@ -6,7 +6,7 @@ import { runNameHasId } from "./dispatch.js";
 import type { Host, LoopContext, ProposalPR, ProposalUpdate } from "./host.js";
 import { LABEL_REJECTED, LABEL_VALIDATING } from "./names.js";
 import { dispatchOf, dispatchStage, loadStages, resolveStage, stageRecord, type DispatchAt } from "./stages.js";
-import type { ProposalState, Validation } from "./state.js";
+import { recordedWeights, type ProposalState, type Validation } from "./state.js";
 
 /** A completed run of the regression workflow, as the loop needs it. */
 export interface RegressionRun {
@@ -125,7 +125,9 @@ export async function judgeValidation(host: Host, ctx: LoopContext, pr: Proposal
     return { status: "problem", pr: pr.number, problem };
   }
 
-  const verdict = judge({ stages: loaded.stages, budget: current.budget, tasks: current.stages[0]!.tasks, heldOut: state.tasks.heldOut, targeted: state.tasks.targeted, config: config.gate });
+  const tasks = current.stages[0]!.tasks;
+  const weights = recordedWeights(current, tasks);
+  const verdict = judge({ stages: loaded.stages, budget: current.budget, tasks, heldOut: state.tasks.heldOut, targeted: state.tasks.targeted, config: config.gate, ...(weights ? { weights } : {}) });
   if (verdict.decision === "needs-more-evidence" && verdict.next) return nextStage(host, ctx, pr, current, verdict);
 
   const report = {

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { DiscardedCandidate, Proposal } from "../propose/types.js";
+import { TASK_WEIGHT, type TaskWeights } from "../gate/weights.js";
 import { hiddenValue, type StateKey } from "./hidden.js";
 
 export { stateKey, type StateKey } from "./hidden.js";
@@ -67,6 +68,13 @@ const validationSchema = z.object({
   budget: z.number().int().min(0).max(1_000_000),
   /** What the power plan said before the first dispatch. */
   plan: text.optional(),
+  /**
+   * The improvement test's task weights, fixed when the validation started (`taskWeights`): tasks the
+   * base never passed and tasks it always passed in the mined eval runs; every other task weighs
+   * `TASK_WEIGHT.sometimesPassed`. Absent: every task weighs 1 (no history, or a validation recorded
+   * before weights).
+   */
+  weights: z.object({ neverPassed: names, alwaysPassed: names }).optional(),
   stages: z.array(stageSchema).min(1).max(20),
 });
 
@@ -134,6 +142,22 @@ export type Dispatch = z.infer<typeof dispatchSchema>;
 export type VerdictRecord = z.infer<typeof verdictSchema>;
 export type ApprovalRecord = z.infer<typeof approvalSchema>;
 export type WatchRecord = z.infer<typeof watchSchema>;
+
+/** Task weights as a validation records them: only what differs from the middle weight, nothing when all weigh 1. */
+export function recordWeights(weights: TaskWeights): Validation["weights"] {
+  const list = (weight: number) => [...weights].filter(([, w]) => w === weight).map(([task]) => task);
+  if ([...weights.values()].every((w) => w === 1)) return undefined;
+  return { neverPassed: list(TASK_WEIGHT.neverPassed), alwaysPassed: list(TASK_WEIGHT.alwaysPassed) };
+}
+
+/** The weights a validation recorded, for its tasks; undefined (every task 1) when it recorded none. */
+export function recordedWeights(validation: Validation, tasks: readonly string[]): TaskWeights | undefined {
+  const { weights } = validation;
+  if (!weights) return undefined;
+  const never = new Set(weights.neverPassed);
+  const always = new Set(weights.alwaysPassed);
+  return new Map(tasks.map((task) => [task, never.has(task) ? TASK_WEIGHT.neverPassed : always.has(task) ? TASK_WEIGHT.alwaysPassed : TASK_WEIGHT.sometimesPassed]));
+}
 
 /** The state in `value`, or null when it is not a state this version can act on. */
 export function parseProposalState(value: unknown): ProposalState | null {

@@ -6,7 +6,7 @@ import { regressionTasks } from "./dispatch.js";
 import type { Host, LoopContext, ProposalPR, PullRequest } from "./host.js";
 import { LABEL_REJECTED, LABEL_VALIDATING } from "./names.js";
 import { dispatchStage, nextRepeat, stageRecord } from "./stages.js";
-import { MAX_STAGE_DISPATCHES, type ProposalState, type Validation } from "./state.js";
+import { MAX_STAGE_DISPATCHES, recordWeights, type ProposalState, type Validation } from "./state.js";
 
 export interface ValidationStarted {
   started: boolean;
@@ -61,12 +61,14 @@ export async function startValidation(host: Host, ctx: LoopContext, pr: Proposal
   // once the cause is fixed, rather than being dispatched again on every event.
   if (problem) next.verdict = { decision: "inconclusive", headSha: pr.headSha, reasons: [problem] };
   if (dispatched.ok) {
+    const weights = recordWeights(plan.weights);
     const validation: Validation = {
       headSha: pr.headSha,
       baseRef: state.base.ref,
       ...(checkRunId !== undefined ? { checkRunId } : {}),
       budget: plan.budget,
       plan: plan.summary,
+      ...(weights ? { weights } : {}),
       stages: [stageRecord(plan.first, dispatched.dispatches)],
     };
     next.validation = validation;

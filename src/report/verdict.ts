@@ -32,7 +32,9 @@ function splitHeaders(verdict: Verdict, markdown: boolean): string[] {
   return SPLIT_HEADERS.map((h) => (h === "interval" ? `${level(verdict.alpha)} interval${markdown ? " of Δ" : ""}` : h));
 }
 
-const LOOK_HEADERS = ["look", "budget spent", "candidate passes", "expected", "p", "accepts at p ≤", "alpha spent"];
+function lookHeaders(verdict: Verdict): string[] {
+  return ["look", "budget spent", verdict.weighted ? "candidate passes, weighted" : "candidate passes", "expected", "p", "accepts at p ≤", "alpha spent"];
+}
 
 function lookRows(looks: readonly LookResult[]): string[][] {
   return looks.map((l) => [
@@ -96,7 +98,7 @@ export function formatVerdictText(verdict: Verdict): string {
   lines.push(formatTable(splitHeaders(verdict, false), splitRows(verdict).map((r) => splitCells(r.label, r.split)), [...SPLIT_ALIGN]), "");
   lines.push("rules:");
   for (const check of verdict.checks) lines.push(`  ${check.passed ? "ok  " : "FAIL"} ${check.reason}`);
-  if (verdict.looks.length > 1) lines.push("", "looks of the staged test:", formatTable(LOOK_HEADERS, lookRows(verdict.looks), ["right", "right", "right", "right", "right", "right", "right"]));
+  if (verdict.looks.length > 1) lines.push("", "looks of the staged test:", formatTable(lookHeaders(verdict), lookRows(verdict.looks), ["right", "right", "right", "right", "right", "right", "right"]));
   const next = describeNext(verdict);
   if (next) {
     lines.push("", next.replace(/`/g, ""));
@@ -132,7 +134,7 @@ export function formatVerdictMarkdown(verdict: Verdict): string {
   const next = describeNext(verdict);
   if (next) parts.push(next, "");
   if (verdict.next) parts.push(...details(`Tasks of stage ${verdict.next.stage} (${verdict.next.tasks.length})`, verdict.next.tasks.map((task) => inlineCode(task)).join(", ")));
-  if (verdict.looks.length > 1) parts.push(...details(`Looks of the staged test (${verdict.looks.length})`, formatMarkdownTable(LOOK_HEADERS, lookRows(verdict.looks))));
+  if (verdict.looks.length > 1) parts.push(...details(`Looks of the staged test (${verdict.looks.length})`, formatMarkdownTable(lookHeaders(verdict), lookRows(verdict.looks))));
   if (verdict.flips.length > 0) {
     parts.push(...details(`Tasks that changed (${verdict.flips.length})`, formatMarkdownTable(["task", "split", "baseline", "candidate", "Δ", "note"], flipRows(verdict).map(([task, ...rest]) => [inlineCode(task!), ...rest]))));
   }

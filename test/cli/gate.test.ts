@@ -56,6 +56,28 @@ describe("selfharness gate", () => {
     expect(stdout).toMatch(/candidate\s+dedupe-records\s+job-improved\/dedupe-records__\w+\s+environment/);
   });
 
+  it("weighs tasks by the base's earlier runs given with --history, as the app does", async () => {
+    const root = await mkdtemp(join(tmpdir(), "selfharness-gate-history-"));
+    const { baseline, candidate } = await stageOne(root);
+    // The eval runs before: the base passed task-00..03 every time and never the others.
+    const history = [await harborJob(root, "eval-1", TASKS.map((t, i) => [t, i < 4 ? "pass" : "fail"])), await harborJob(root, "eval-2", TASKS.map((t, i) => [t, i < 4 ? "pass" : "fail"]))];
+    const verdictOf = async (...extra: string[]) => {
+      const { code, stdout } = await gate("--baseline", baseline, "--candidate", candidate, "--fixed", "--json", ...extra);
+      expect(code).not.toBe(2);
+      return JSON.parse(stdout) as Verdict;
+    };
+    const plain = await verdictOf();
+    const weighted = await verdictOf("--history", ...history);
+    expect(plain.weighted).toBe(false);
+    expect(weighted.weighted).toBe(true);
+    // The gains fall on tasks the base never passed (weight 3), the loss on one it always passed (weight 1).
+    expect(weighted.looks[0]!.nominalP).toBeLessThan(plain.looks[0]!.nominalP);
+    expect(weighted.reasons.find((r) => r.includes("improvement"))).toMatch(/the candidate's passes weighed \d+ \(a pass counts 3 on a task the base never passed in earlier eval runs/);
+    const text = await gate("--baseline", baseline, "--candidate", candidate, "--history", join(root, "no-such-run"));
+    expect(text.code).toBe(2);
+    expect(text.stderr).toContain("no trials could be read from the history runs");
+  });
+
   it("shows the paper rule accepting noise that the statistical rule does not, which leaves it to a person (exit 4)", async () => {
     const paper = await gate("--baseline", at("baseline"), "--candidate", at("noise"), "--rule", "paper");
     const statistical = await gate("--baseline", at("baseline"), "--candidate", at("noise"));

@@ -5,7 +5,7 @@ import { mulberry32 } from "../../src/gate/random.js";
 /** Reference: every way to place the stratum's passes among its trials, counted directly. */
 function bruteForce(strata: readonly Stratum[]): Map<number, number> {
   let sums = new Map<number, number>([[0, 1]]);
-  for (const { baselineTrials: mb, candidateTrials: mc, passes } of strata) {
+  for (const { baselineTrials: mb, candidateTrials: mc, passes, weight = 1 } of strata) {
     const total = mb + mc;
     const counts = new Map<number, number>();
     let subsets = 0;
@@ -20,7 +20,7 @@ function bruteForce(strata: readonly Stratum[]): Map<number, number> {
       }
       if (bits !== passes) continue;
       subsets++;
-      counts.set(candidate, (counts.get(candidate) ?? 0) + 1);
+      counts.set(weight * candidate, (counts.get(weight * candidate) ?? 0) + 1);
     }
     const next = new Map<number, number>();
     for (const [s, p] of sums) for (const [x, n] of counts) next.set(s + x, (next.get(s + x) ?? 0) + (p * n) / subsets);
@@ -42,19 +42,28 @@ describe("hypergeometric", () => {
     expect(hypergeometric({ baselineTrials: 0, candidateTrials: 2, passes: 1 })).toMatchObject({ offset: 1 });
     expect(stratumInformation({ baselineTrials: 3, candidateTrials: 3, passes: 0 })).toBe(0);
   });
-  it("refuses an impossible stratum", () => {
+  it("refuses an impossible stratum, and a weight that is not a whole number from 1", () => {
     expect(() => hypergeometric({ baselineTrials: 1, candidateTrials: 1, passes: 3 })).toThrow(RangeError);
+    for (const weight of [0, 1.5, -2, Number.NaN]) expect(() => hypergeometric({ baselineTrials: 1, candidateTrials: 1, passes: 1, weight })).toThrow(/weight/);
+  });
+  it("scales by the weight: the same masses, the weight apart", () => {
+    const plain = hypergeometric({ baselineTrials: 2, candidateTrials: 2, passes: 2 });
+    const tripled = hypergeometric({ baselineTrials: 2, candidateTrials: 2, passes: 2, weight: 3 });
+    expect(tripled.offset).toBe(0);
+    expect([...tripled.pmf]).toEqual([plain.pmf[0], 0, 0, plain.pmf[1], 0, 0, plain.pmf[2]]);
+    expect(expectation(tripled)).toBeCloseTo(3 * expectation(plain), 12);
   });
 });
 
 describe("stratifiedNull", () => {
-  it("agrees with counting every placement of the passes, on random strata", () => {
+  it("agrees with counting every placement of the passes, on random strata, weighted or not", () => {
     const random = mulberry32(17);
-    for (let round = 0; round < 25; round++) {
+    for (let round = 0; round < 50; round++) {
       const strata = Array.from({ length: 1 + Math.floor(random() * 4) }, () => {
         const baselineTrials = Math.floor(random() * 4);
         const candidateTrials = Math.floor(random() * 4);
-        return { baselineTrials, candidateTrials, passes: Math.floor(random() * (baselineTrials + candidateTrials + 1)) };
+        const passes = Math.floor(random() * (baselineTrials + candidateTrials + 1));
+        return round < 25 ? { baselineTrials, candidateTrials, passes } : { baselineTrials, candidateTrials, passes, weight: 1 + Math.floor(random() * 3) };
       });
       const reference = bruteForce(strata);
       const exact = stratifiedNull(strata);

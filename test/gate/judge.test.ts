@@ -193,7 +193,7 @@ describe("judge: a stage run again", () => {
 
 describe("judge: the false-accept rate of the whole staged procedure", () => {
   /** Every outcome of a two-stage validation of three tasks, with its probability, through judgeCounts. */
-  function acceptChance(p: number[], q: number[], config: JudgeConfig): number {
+  function acceptChance(p: number[], q: number[], config: JudgeConfig, weights?: ReadonlyMap<string, number>): number {
     const tasks = ["a", "b", "c"];
     const side = (pass: boolean) => ({ passes: pass ? 1 : 0, valid: 1, invalid: 0 });
     const none = { passes: 0, valid: 0, invalid: 0 };
@@ -212,11 +212,11 @@ describe("judge: the false-accept rate of the whole staged procedure", () => {
       });
     let accepted = 0;
     for (const one of outcomes(tasks)) {
-      const verdict = judgeCounts({ stages: [one.counts], tasks, heldOut: [], targeted: [], config, invalid: [] });
+      const verdict = judgeCounts({ stages: [one.counts], tasks, heldOut: [], targeted: [], config, invalid: [], ...(weights ? { weights } : {}) });
       if (verdict.decision === "accept") accepted += one.probability;
       if (!verdict.next) continue;
       for (const two of outcomes(verdict.next.tasks)) {
-        if (judgeCounts({ stages: [one.counts, two.counts], tasks, heldOut: [], targeted: [], config, invalid: [] }).decision === "accept") accepted += one.probability * two.probability;
+        if (judgeCounts({ stages: [one.counts, two.counts], tasks, heldOut: [], targeted: [], config, invalid: [], ...(weights ? { weights } : {}) }).decision === "accept") accepted += one.probability * two.probability;
       }
     }
     return accepted;
@@ -230,6 +230,16 @@ describe("judge: the false-accept rate of the whole staged procedure", () => {
       expect(noChange).toBeGreaterThan(0);
       expect(acceptChance(p, [0.95, 0.95, 0.95], config)).toBeGreaterThan(2 * noChange);
     }
+  });
+
+  it("stays within alpha with weighted tasks, and a gain where the base fails counts for more", () => {
+    const config: JudgeConfig = { ...gateConfig(), alpha: 0.25, sequential: { enabled: true, stages: [1, 1], budget: 4 } };
+    const weights = new Map([["a", 3], ["b", 1], ["c", 2]]);
+    for (const p of [[0.1, 0.9, 0.5], [0.5, 0.5, 0.5], [0.9, 0.1, 0.3]]) expect(acceptChance(p, p, config, weights)).toBeLessThanOrEqual(0.25);
+    // The base rarely passes a (weight 3): the edit fixes it.
+    const p = [0.1, 0.9, 0.5];
+    const q = [0.8, 0.9, 0.5];
+    expect(acceptChance(p, q, config, weights)).toBeGreaterThan(acceptChance(p, q, config) + 0.05);
   });
 
   it("accepts few A/A pairs over many simulated validations", () => {

@@ -28,6 +28,9 @@ describe("planValidation", () => {
     expect(plan.summary).toMatch(/^With 16 tasks and a budget of 56 task-trials \(3\.5 per task, both sides\), this staged validation detects \+\d+\.\d points with 80% power when the gain falls on a few tasks/);
     expect(plan.expectedCost.none).toBeGreaterThanOrEqual(32);
     expect(plan.expectedCost.none).toBeLessThanOrEqual(56);
+    // The improvement test's weights, from the same history: t00-t03 always passed, t04-t06 sometimes.
+    expect(TASKS.map((t) => plan.weights.get(t))).toEqual([1, 1, 1, 1, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3, 3]);
+    expect(plan.summary).toContain("Its improvement test counts a pass 3 on the 9 tasks the base never passed in the mined eval runs, 1 on the 4 tasks it always passed and 2 on the other 3 tasks");
   });
 
   it("says up front when the budget cannot reach the minimum effect, and what would", async () => {

@@ -306,6 +306,8 @@ describe("a failed eval run becomes a pull request", () => {
     expect(validated.validation).toMatchObject({ headSha: head, baseRef: "main", checkRunId: 4242 });
     expect(validated.validation?.stages.map((s) => [s.candidate[0]!.runId, s.baseline[0]!.runId])).toEqual([[777, 778]]);
     expect(validated.validation?.plan).toMatch(/budget of \d+ task-trials/);
+    // The improvement test's weights, fixed now from the mined runs: the targeted tasks failed every trial there.
+    expect(validated.validation?.weights).toEqual({ neverPassed: ["csv-summary", "json-merge", "log-rotate"], alwaysPassed: ["hello-file", "sort-lines"] });
     expect(bodyOf(flow.gh, "PATCH", `${R}/pulls/12`).body).toContain("on this branch and on `main`, at the same time.");
     expect(messages(logs)).toContain("proposal pull request opened");
   });

@@ -142,6 +142,36 @@ describe("the regression run's completion", () => {
     expect(recorded?.verdict?.reasons?.length).toBeGreaterThan(0);
   });
 
+  it("judges with the task weights the validation recorded when it started, and says so", async () => {
+    const weighted = (weights?: { neverPassed: string[]; alwaysPassed: string[] }) => {
+      const metadata = validatingMetadata();
+      return { ...metadata, validation: { ...metadata.validation!, ...(weights ? { weights } : {}) } };
+    };
+    const reasons = async (metadata: ProposalState) => {
+      const gh = mockGitHub();
+      mockOpenPulls(gh, [pullJson({ body: prBody(metadata), labels: ["selfharness", "selfharness:validating"] })]);
+      mockBothSides(gh, "improved");
+      gh.patch(`${R}/check-runs/${CHECK}`).reply(200, {});
+      gh.get(`${R}/issues/${PR_NUMBER}/comments`).query({ per_page: "100" }).reply(200, []);
+      gh.post(`${R}/issues/${PR_NUMBER}/comments`).reply(201, { id: 880 });
+      gh.post(`${R}/issues/${PR_NUMBER}/labels`).reply(200, []);
+      gh.delete(`${R}/issues/${PR_NUMBER}/labels/selfharness%3Avalidating`).reply(200, []);
+      gh.patch(`${R}/pulls/${PR_NUMBER}`).reply(200, {});
+      // One look: the whole verdict comes from these trials.
+      const config = gateConfig();
+      await judge(gh, completedRun(), { ...config, gate: { ...config.gate, rule: "statistical", sequential: { ...config.gate.sequential, enabled: false } } });
+      resetGitHub();
+      return readState(bodyOf(gh, "PATCH", `${R}/pulls/${PR_NUMBER}`).body as string)!.verdict!.reasons!.find((r) => r.includes("significant improvement"))!;
+    };
+    const plain = await reasons(weighted());
+    expect(plain).toMatch(/the candidate passed (\d+) trials where [\d.]+ were expected/);
+    const recorded = await reasons(weighted({ neverPassed: ["csv-summary", "json-merge", "log-rotate"], alwaysPassed: ["hello-file"] }));
+    expect(recorded).toMatch(/the candidate's passes weighed \d+ \(a pass counts 3 on a task the base never passed in earlier eval runs, 1 on one it always passed, 2 otherwise\) where [\d.]+ were expected/);
+    // The improved candidate passes the targeted tasks the base fails: they weigh 3, so the sum is more than the count.
+    const passed = Number(/the candidate passed (\d+) trials/.exec(plain)![1]);
+    expect(Number(/weighed (\d+)/.exec(recorded)![1])).toBeGreaterThan(passed);
+  });
+
   it("rejects: check failure, the rejected label, the existing comment for this commit updated, the retry command named", async () => {
     const gh = mockGitHub();
     mockOpenPulls(gh, [pullJson({ body: prBody(validatingMetadata()), labels: ["selfharness", "selfharness:validating"] })]);
