@@ -8,6 +8,9 @@ export const RUN_CONCLUSIONS = ["success", "failure", "neutral", "cancelled", "s
  * `.github/selfharness.yml`. Every key has a default, so an empty file is a valid configuration;
  * docs/configuration.md documents each key and must stay in step with this schema.
  */
+/** Most preserve tasks, and most held-out tasks, one regression run may sample. */
+const MAX_REGRESSION_SAMPLE = 500;
+
 const budget = z
   .object({
     maxFiles: z.number().int().min(1).default(1),
@@ -101,10 +104,14 @@ export const configSchema = z
       .object({
         workflow: z.string().min(1).default("selfharness-regression.yml"),
         trials: z.number().int().min(1).max(20).default(3),
-        /** Held-in tasks the baseline passes, re-run to catch regressions. */
-        preserve: z.number().int().min(0).default(5),
+        /**
+         * Held-in tasks the baseline passes, re-run to catch regressions. Bounded, like maxHeldOut: every
+         * regression task costs trials on both sides, is listed in the proposal's state and in the
+         * dispatch's inputs (which GitHub caps), and is simulated by the power plan.
+         */
+        preserve: z.number().int().min(0).max(MAX_REGRESSION_SAMPLE).default(5),
         /** Upper bound on held-out tasks per regression run. */
-        maxHeldOut: z.number().int().min(0).default(20),
+        maxHeldOut: z.number().int().min(0).max(MAX_REGRESSION_SAMPLE).default(20),
         /**
          * Which proposals wait for a writer's `/selfharness approve` before the regression workflow
          * (which has the repository's secrets) runs them: `code` = any edit of a file that is not prose.

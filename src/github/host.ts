@@ -17,6 +17,7 @@ import type {
   RunQuery,
   RunStatus,
 } from "../loop/host.js";
+import { regressionInputs } from "../loop/dispatch.js";
 import { LABEL_REJECTED, LABEL_VALIDATING } from "../loop/names.js";
 import { withState, type StateKey } from "../loop/state.js";
 import { harnessFromFiles } from "../propose/harness.js";
@@ -154,7 +155,7 @@ export function gitHubHost(options: GitHubHostOptions): Host {
         workflow: config.regression.workflow,
         ref: request.ref,
         selfharnessId: request.selfharnessId,
-        inputs: { tasks: request.tasks.join(","), trials: String(request.trials) },
+        inputs: regressionInputs(request.selfharnessId, request.tasks, request.trials),
         log,
       });
       return { ok: true, runId, ...(url ? { url } : {}) };

@@ -22,6 +22,26 @@ export function isSafeTaskName(name: string): boolean {
   return SAFE_TASK_NAME.test(name) && !name.includes("..");
 }
 
+/**
+ * GitHub refuses a dispatch whose inputs are longer than this: "The maximum payload for inputs is
+ * 65,535 characters" (GitHub Actions workflow syntax, `on.workflow_dispatch.inputs`). The stage's task
+ * list is the input that grows with the regression set.
+ */
+export const MAX_DISPATCH_INPUTS = 65_535;
+
+/** The inputs of one dispatch of the regression workflow, as the host sends them. */
+export function regressionInputs(selfharnessId: string, tasks: readonly string[], trials: number): Record<string, string> {
+  return { selfharness_id: selfharnessId, tasks: tasks.join(","), trials: String(trials) };
+}
+
+/** Why a stage cannot be dispatched as it stands (its inputs are too long for GitHub), or null. */
+export function inputsProblem(stage: number, inputs: Record<string, string>): string | null {
+  const size = JSON.stringify(inputs).length;
+  if (size <= MAX_DISPATCH_INPUTS) return null;
+  const tasks = inputs.tasks ? inputs.tasks.split(",").length : 0;
+  return `The regression workflow could not be dispatched: stage ${stage} names ${tasks} tasks, ${size} characters of inputs, more than the ${MAX_DISPATCH_INPUTS} GitHub accepts; lower \`regression.preserve\` or \`regression.maxHeldOut\`.`;
+}
+
 /** Why the regression workflow did not start on `ref`, in words a person can act on. */
 export function dispatchProblem(workflow: string, ref: string, refused: Extract<Dispatched, { ok: false }>): string {
   const hint =

@@ -1,6 +1,6 @@
 import type { StagePlan, StageTrials } from "../gate/types.js";
 import type { Trial } from "../traces/types.js";
-import { dispatchProblem, isSafeTaskName } from "./dispatch.js";
+import { dispatchProblem, inputsProblem, isSafeTaskName, regressionInputs } from "./dispatch.js";
 import type { Host, LoopContext, ProposalPR } from "./host.js";
 import type { Dispatch, Stage, Validation } from "./state.js";
 
@@ -39,6 +39,11 @@ export async function dispatchStage(host: Host, ctx: LoopContext, pr: ProposalPR
   const refs: Record<Side, string> = { candidate: pr.headRef, baseline: pr.state.base.ref };
   const dispatches = {} as Record<Side, Dispatch>;
   let url: string | undefined;
+  // Checked before either side starts, so a refusal never leaves one side running alone.
+  for (const side of SIDES) {
+    const tooLong = inputsProblem(plan.stage, regressionInputs(stageDispatchId(pr.state.slug, pr.headSha, plan.stage, repeat, side), tasks, plan.trials));
+    if (tooLong) return { ok: false, problem: tooLong };
+  }
   for (const side of SIDES) {
     const selfharnessId = stageDispatchId(pr.state.slug, pr.headSha, plan.stage, repeat, side);
     const dispatched = await host.dispatchRegression({ ref: refs[side], selfharnessId, tasks, trials: plan.trials });

@@ -32,6 +32,16 @@ describe("parseConfig", () => {
     expect(text).toMatch(/gate\.rule: .*"statistical"\|"paper"/);
   });
 
+  it("bounds the regression sample: 500 preserve and 500 held-out tasks at most", () => {
+    expect(parseConfig("regression:\n  preserve: 500\n  maxHeldOut: 500\n").ok).toBe(true);
+    const result = parseConfig("regression:\n  preserve: 501\n  maxHeldOut: 100000\n");
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    const text = formatProblems(result.problems);
+    expect(text).toMatch(/regression\.preserve: .*500/);
+    expect(text).toMatch(/regression\.maxHeldOut: .*500/);
+  });
+
   it("reports YAML syntax errors with their line", () => {
     const result = parseConfig("harness:\n  paths: [a\nmine: 1\n");
     expect(result.ok).toBe(false);
