@@ -1,6 +1,7 @@
 import type { Trial } from "../traces/types.js";
 import { judge, type JudgeConfig } from "./judge.js";
 import type { Verdict } from "./types.js";
+import type { TaskWeights } from "./weights.js";
 
 export interface DecideInput {
   baseline: readonly Trial[];
@@ -12,6 +13,8 @@ export interface DecideInput {
   config: Omit<JudgeConfig, "sequential">;
   /** The tasks the regression was meant to cover (default: those either side ran); targeted tasks always count. */
   tasks?: readonly string[];
+  /** How much each task counts in the improvement test (`taskWeights` of earlier runs); default: every task 1. */
+  weights?: TaskWeights;
 }
 
 /**

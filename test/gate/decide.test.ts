@@ -80,6 +80,17 @@ describe("decide: paper rule against statistical rule", () => {
     expect(statistical.next).toBeNull();
   });
 
+  it("weighs the tasks it is given weights for, in the one look", () => {
+    // What earlier runs of the base showed: the same record as this baseline.
+    const weights = new Map(Object.entries(base).map(([task, [passes, fails]]) => [task, passes === 0 ? 3 : fails === 0 ? 1 : 2]));
+    const plain = decide({ ...clear, heldOut, targeted, config: gateConfig() });
+    const weighted = decide({ ...clear, heldOut, targeted, config: gateConfig(), weights });
+    expect([plain.weighted, weighted.weighted]).toEqual([false, true]);
+    // Most of the gain is on tasks the base never passed.
+    expect(weighted.looks[0]!.nominalP).toBeLessThan(plain.looks[0]!.nominalP);
+    expect(weighted.decision).toBe("accept");
+  });
+
   it("gives one reason per rule", () => {
     const statistical = decide({ ...clear, heldOut, targeted, config: gateConfig() });
     expect(statistical.reasons).toHaveLength(statistical.checks.length);
