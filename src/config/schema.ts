@@ -4,13 +4,13 @@ import { INPUT_FORMATS } from "../traces/formats.js";
 /** Every conclusion GitHub gives a completed workflow run. */
 export const RUN_CONCLUSIONS = ["success", "failure", "neutral", "cancelled", "skipped", "timed_out", "action_required", "stale", "startup_failure"] as const;
 
+/** Most preserve tasks, and most held-out tasks, one regression run may sample. */
+const MAX_REGRESSION_SAMPLE = 500;
+
 /**
  * `.github/selfharness.yml`. Every key has a default, so an empty file is a valid configuration;
  * docs/configuration.md documents each key and must stay in step with this schema.
  */
-/** Most preserve tasks, and most held-out tasks, one regression run may sample. */
-const MAX_REGRESSION_SAMPLE = 500;
-
 const budget = z
   .object({
     maxFiles: z.number().int().min(1).default(1),

@@ -9,9 +9,9 @@
  *    baseline's per-task counts from earlier eval runs (`countByTask`); `weights` (`taskWeights` of that
  *    history) is how much each task counts in the improvement test: keep them for every judge call.
  *
- * 2. After each stage, `judge({ stages, tasks, heldOut, targeted, config: config.gate, weights: plan.weights })` → `Verdict`,
- *    with every stage so far (a stage = the trials gathered for one look, from any number of runs per
- *    side; a retry of a stage's run joins that stage). `decision`:
+ * 2. After each stage, `judge({ stages, tasks, heldOut, targeted, config: config.gate, weights })` →
+ *    `Verdict`, with every stage so far (a stage = the trials gathered for one look, from any number of
+ *    runs per side; a retry of a stage's run joins that stage). `decision`:
  *      - "accept": the improvement is shown and nothing shows harm; set the auto-merge label.
  *      - "reject": the data show harm (a task lost with significance, a split that lost beyond the
  *        margin), or, once the budget is spent, rule out a gain of `gate.minEffect`.

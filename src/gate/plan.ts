@@ -193,10 +193,19 @@ async function smallest(low: number, high: number, ok: (x: number) => Promise<bo
 }
 
 function describeWeights(weights: TaskWeights): string {
-  const count = (weight: number) => [...weights.values()].filter((w) => w === weight).length;
   if (!weightsVary(weights, [...weights.keys()])) return "";
-  const tasks = (n: number) => `${n} task${n === 1 ? "" : "s"}`;
-  return ` Its improvement test counts a pass ${TASK_WEIGHT.neverPassed} on the ${tasks(count(TASK_WEIGHT.neverPassed))} the base never passed in the mined eval runs, ${TASK_WEIGHT.alwaysPassed} on the ${tasks(count(TASK_WEIGHT.alwaysPassed))} it always passed and ${TASK_WEIGHT.sometimesPassed} on the other ${tasks(count(TASK_WEIGHT.sometimesPassed))}: a gain can only show where the base fails.`;
+  const count = (weight: number) => [...weights.values()].filter((w) => w === weight).length;
+  const tasks = (n: number) => (n === 1 ? "1 task" : `${n} tasks`);
+  const where = (
+    [
+      [TASK_WEIGHT.neverPassed, (n: number) => `the ${tasks(n)} the base never passed in the mined eval runs`],
+      [TASK_WEIGHT.alwaysPassed, (n: number) => `the ${tasks(n)} it always passed`],
+      [TASK_WEIGHT.sometimesPassed, (n: number) => `the other ${tasks(n)}`],
+    ] as const
+  )
+    .filter(([weight]) => count(weight) > 0)
+    .map(([weight, which]) => `${weight} on ${which(count(weight))}`);
+  return ` Its improvement test counts a pass ${where.join(", ")}: a gain can only show where the base fails.`;
 }
 
 function describePlan(plan: Omit<PowerPlan, "summary">): string {

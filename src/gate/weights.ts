@@ -22,9 +22,6 @@ export const TASK_WEIGHT = {
   alwaysPassed: 1,
 } as const;
 
-/** Largest weight a task can have: what a recorded weight is checked against. */
-export const MAX_TASK_WEIGHT = TASK_WEIGHT.neverPassed;
-
 /**
  * Each task's weight from the base's earlier trials (`countByTask` of the mined eval runs). With no
  * earlier valid trial of any task, every task weighs 1: the plain stratified test.

@@ -30,7 +30,7 @@ describe("planValidation", () => {
     expect(plan.expectedCost.none).toBeLessThanOrEqual(56);
     // The improvement test's weights, from the same history: t00-t03 always passed, t04-t06 sometimes.
     expect(TASKS.map((t) => plan.weights.get(t))).toEqual([1, 1, 1, 1, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3, 3]);
-    expect(plan.summary).toContain("Its improvement test counts a pass 3 on the 9 tasks the base never passed in the mined eval runs, 1 on the 4 tasks it always passed and 2 on the other 3 tasks");
+    expect(plan.summary).toContain("Its improvement test counts a pass 3 on the 9 tasks the base never passed in the mined eval runs, 1 on the 4 tasks it always passed, 2 on the other 3 tasks: a gain can only show where the base fails.");
   });
 
   it("says up front when the budget cannot reach the minimum effect, and what would", async () => {
