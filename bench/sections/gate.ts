@@ -313,6 +313,31 @@ function normalQuantile(u: number): number {
   }
 }
 
+// What the harshest shape needs: a +14 gain spread over every task with headroom, under a larger budget.
+{
+  const seed = SEED + 13;
+  const random = mulberry32(seed);
+  const runs = 2000;
+  const larger: JudgeConfig = { ...staged, sequential: { ...staged.sequential, stages: [1, 2, 2, 2], budget: 5 } };
+  let accepted = 0;
+  let spent = 0;
+  for (let i = 0; i < runs; i++) {
+    const result = validate(random, calibration, 42, { effect: 0.14, shape: "spread" }, larger, i);
+    if (result.decision === "accept") accepted++;
+    spent += result.spent;
+  }
+  const rate = accepted / runs;
+  emit({
+    section: "gate",
+    figure: "42 tasks, staged 1+2+2+2, budget 5/task, +14 pts spread over all: accepted",
+    value: round(100 * rate, 1),
+    unit: "%",
+    corpus: `${corpus}, ${runs} validations`,
+    seed,
+    note: `±${round(100 * Math.sqrt((rate * (1 - rate)) / runs), 1)} (1 s.e.); mean ${Math.round(spent / runs)} task-trials`,
+  });
+}
+
 // A person who runs the last stage again (`/selfharness retry regression`) up to 9 times, the most a
 // stage keeps, while the verdict neither accepts nor rejects: each repeat is a look of its own.
 {
