@@ -16,7 +16,8 @@ import { mulberry32, type Random } from "../src/gate/random.js";
 
 export const TRIALS_PER_RUN = 400;
 export const RUNS = 4;
-const VERSION = 1;
+/** Bumped when a corpus's shape changes, so that a cached one is generated again. */
+const VERSIONS = { tb1: 2, harbor: 1 } as const;
 const here = dirname(fileURLToPath(import.meta.url));
 const CORPUS_ROOT = join(here, ".corpus");
 
@@ -106,33 +107,46 @@ function plan(text: Text): Plan {
 
 const PROMPT = "\x1b[?2004hroot@9461765f32ee:/app# ";
 
+/** mini-swe-agent's spinner while it waits for the model: rich redraws one line many times over. */
+function spinner(text: Text): string {
+  const frames = 2 + text.int(40);
+  return `\x1b[?25l${Array.from({ length: frames }, (_, i) => `\x1b[32m${"\u280b\u2819\u2839\u2838"[i % 4]}\x1b[0m Waiting for the LM to respond...\r\x1b[2K`).join("")}`;
+}
+
+/** One step as mini-swe-agent 1.8 prints it through rich: coloured header, rule, spinner, "User:" and the observation. */
 function miniStep(text: Text, n: number, command: string, output: string, code: number): string {
   return [
-    `mini-swe-agent (step ${n}, $${(n * 0.031).toFixed(2)}):`,
-    "\u2500".repeat(160),
-    `THOUGHT: ${text.lines(200 + text.int(600))}`,
+    `\x1b[92m${"\u2500".repeat(160)}`,
+    spinner(text),
+    `\x1b[1;31mmini-swe-agent\x1b[0m\x1b[31m (step \x1b[0m\x1b[1;31m${n}\x1b[0m\x1b[31m, \x1b[0m\x1b[1;31m$${(n * 0.031).toFixed(2)}\x1b[0m\x1b[31m):\x1b[0m\r`,
+    `${spinner(text)}THOUGHT: ${text.lines(200 + text.int(600))}`,
     "",
     "```bash",
     command,
     "```",
-    "",
-    "User:",
+    spinner(text),
+    "\x1b[?25h\r\x1b[1A\x1b[2K\r",
+    "\x1b[1;32mUser\x1b[0m:\r",
     `<returncode>${code}</returncode>`,
     "<output>",
     output,
     "</output>",
-    "\u2800 Waiting for the LM to respond...\r",
   ].join("\n");
 }
 
+/**
+ * The installed agent's tmux log. In the real mini-swe-agent run (../shared/real-traces/tb1-mini-swe-agent,
+ * 75 logs, median 184 KB) the installer's output before the launch is 45-100% of the log (median about
+ * 80%): apt and pip progress, redrawn with carriage returns. The agent's steps follow, coloured by rich.
+ */
 function tb1AgentLog(text: Text, kind: Plan, instruction: string): string {
-  const parts = [`${PROMPT}source /installed-agent/install-agent.sh && echo 'INSTALL_SUCCESS'; tmux wait -S done\r`, text.terminal(20_000 + text.int(60_000))];
+  const parts = [`${PROMPT}source /installed-agent/install-agent.sh && echo 'INSTALL_SUCCESS'; tmux wait -S done\r`, text.terminal(40_000 + text.int(260_000))];
   if (kind === "never-ran") {
     parts.push("error: externally-managed-environment\r", "INSTALL_SUCCESS\r", `${PROMPT}mini -m anthropic/claude-sonnet-4-0 -t '${instruction}' -y --exit-immediately; tmux wait -S done\r`, "bash: mini: command not found\r");
     return parts.join("\n");
   }
   parts.push("INSTALL_SUCCESS\r", `${PROMPT}mini -m anthropic/claude-sonnet-4-0 -t '${instruction}' -y --exit-immediately; tmux wait -S done\r`);
-  const target = 80_000 + text.int(480_000);
+  const target = 10_000 + text.int(110_000);
   let size = 0;
   let n = 1;
   while (size < target) {
@@ -294,8 +308,8 @@ function writeHarborJob(dir: string, job: string, random: Random): void {
 
 // -------------------------------------------------------------------------------------------------
 
-function generate(name: string, seed: number, writeRun: (dir: string, run: string, random: Random) => void, runName: (k: number) => string, parent: string): Corpus {
-  const root = join(CORPUS_ROOT, `${name}-v${VERSION}-s${seed}`);
+function generate(name: keyof typeof VERSIONS, seed: number, writeRun: (dir: string, run: string, random: Random) => void, runName: (k: number) => string, parent: string): Corpus {
+  const root = join(CORPUS_ROOT, `${name}-v${VERSIONS[name]}-s${seed}`);
   const runs = Array.from({ length: RUNS }, (_, k) => join(root, parent, runName(k)));
   if (!existsSync(join(root, "COMPLETE"))) {
     rmSync(root, { recursive: true, force: true });
