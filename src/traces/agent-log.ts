@@ -1,5 +1,5 @@
 import { clip, clipTail, OUTPUT_LIMIT, TEXT_LIMIT } from "./limits.js";
-import { readCapture } from "./terminal.js";
+import { readCapture, terminalLines, type CaptureLines } from "./terminal.js";
 import { PROMPT, stepsFromPane } from "./transcript.js";
 import type { Step } from "./types.js";
 
@@ -102,6 +102,57 @@ function findLaunch(lines: string[], executable: string | undefined): number {
     if ((executable !== undefined && word === executable) || KNOWN_LAUNCHERS.test(typed)) return i;
   }
   return -1;
+}
+
+/**
+ * Where the launch line starts in the raw log, found without reading the log: the first line that
+ * holds an `@` (every prompt does) followed by the executable (a known launcher's name when there is
+ * none) and, cleaned on its own, is a launch. -1 when no line is. A launch whose first word an
+ * escape sequence splits in the raw text is missed here; the caller then reads the whole log. The
+ * search goes from one `@` to the next: a rare character is found far faster than a word.
+ */
+function rawLaunch(raw: string, executable: string | undefined): number {
+  const words = executable ? [executable] : ["mini", "openhands"];
+  for (let from = 0; ; ) {
+    const at = raw.indexOf("@", from);
+    if (at === -1) return -1;
+    const start = raw.lastIndexOf("\n", at - 1) + 1;
+    const newline = raw.indexOf("\n", at);
+    const end = newline === -1 ? raw.length : newline;
+    const line = raw.slice(start, end);
+    if (words.some((word) => line.includes(word, at - start)) && findLaunch(terminalLines(line).lines, executable) !== -1) return start;
+    from = end + 1;
+  }
+}
+
+/**
+ * Raw characters read before the launch at first. An installer's output is most of a real log (45 to
+ * 100% of each mini-swe-agent log in the Terminal-Bench 1 sample, about 80% at the median) and only its
+ * last OUTPUT_LIMIT characters are kept, so the log is read from a window before the launch, widened
+ * while what it yields before the launch falls short of that.
+ */
+const PREAMBLE_WINDOW = 4 * OUTPUT_LIMIT;
+
+/**
+ * The log read into lines, and the index of the launch line (-1: none) and of the first line the
+ * preamble may show: the whole log when the launch is not found in its raw text, else from a line
+ * start before it. The window's first line is never shown: an escape or a wrapped line may have begun
+ * before it.
+ */
+function readAroundLaunch(raw: string, executable: string | undefined): { capture: CaptureLines; launch: number; first: number } {
+  const at = rawLaunch(raw, executable);
+  for (let window = PREAMBLE_WINDOW; at > window; window *= 4) {
+    const from = raw.lastIndexOf("\n", at - window) + 1;
+    if (from === 0) break;
+    const capture = readCapture(raw, from);
+    const launch = findLaunch(capture.lines, executable);
+    if (launch === -1) break;
+    let shown = 0;
+    for (let i = 1; i < launch && shown <= OUTPUT_LIMIT; i++) shown += capture.lines[i]!.length + 1;
+    if (shown > OUTPUT_LIMIT) return { capture, launch, first: 1 };
+  }
+  const capture = readCapture(raw);
+  return { capture, launch: findLaunch(capture.lines, executable), first: 0 };
 }
 
 /** The agent a launch line starts, when its launcher is a known one. */
@@ -325,10 +376,9 @@ function readOpenHands(lines: string[], start: number): Pick<AgentLog, "steps" |
  * start-up text, or named in `problems`.
  */
 export function readAgentLog(raw: string, executable?: string): AgentLog {
-  const capture = readCapture(raw);
+  const { capture, launch, first } = readAroundLaunch(raw, executable);
   const lines = capture.lines;
-  const launch = findLaunch(lines, executable);
-  const preamble = clipTail((launch === -1 ? lines : lines.slice(0, launch)).join("\n"), OUTPUT_LIMIT);
+  const preamble = clipTail((launch === -1 ? lines : lines.slice(first, launch)).join("\n"), OUTPUT_LIMIT);
   const base: AgentLog = { kind: "unknown", steps: [], launched: launch !== -1, preamble, startup: "", submitted: false, cutOff: false, providerErrors: [], problems: [] };
   if (launch === -1) {
     base.problems.push(executable ? `the launch of ${executable} never appears in the log` : "no agent launch found in the log");

@@ -84,6 +84,27 @@ function nextEsc(raw: string, from: number): number {
   return at === -1 ? raw.length : at;
 }
 
+/**
+ * The last redraw of the line at `start` (`cut` before its trailing carriage returns, `end` at its
+ * break), cleaned: the last of the parts between its carriage returns that is not empty once
+ * cleaned, which is what cleaning the whole line and then taking its last redraw gives, since no
+ * sequence but an OSC can hold a carriage return. A spinner redraws one line dozens of times; only
+ * its last frames are cleaned. Undefined when no carriage return comes before `cut`, or the line
+ * holds an OSC: it is cleaned whole.
+ */
+function lastRedrawOf(raw: string, start: number, cut: number, end: number): string | undefined {
+  // The line alone: no search here may run past it.
+  const line = raw.slice(start, end);
+  let at = line.lastIndexOf("\r", cut - start - 1);
+  if (at === -1 || line.includes("\x1b]")) return undefined;
+  for (let stop = cut - start; ; ) {
+    const text = cleanLines(line, at + 1, stop, nextEsc(line, at + 1)).text;
+    if (text !== "" || at === -1) return text;
+    stop = at;
+    at = at === 0 ? -1 : line.lastIndexOf("\r", at - 1);
+  }
+}
+
 /** One line as the terminal last showed it: what follows the last carriage return wins. */
 function lastRedraw(line: string): string {
   // Trailing carriage returns end the line, they do not clear it (a loop: /\r+$/ retries quadratically).
@@ -144,19 +165,23 @@ class Screen {
   }
 }
 
-/** The capture read into lines (see terminalLines), located in it when asked. */
-function readScreen(raw: string, located: boolean): Screen {
+/** The capture read into lines (see terminalLines) from `from`, a line start; located in it when asked. */
+function readScreen(raw: string, located: boolean, from = 0): Screen {
   const screen = new Screen(located);
-  let special = nextSpecial(raw, 0);
+  let special = nextSpecial(raw, from);
   let esc = special < raw.length ? nextEsc(raw, special) : raw.length;
-  for (let start = 0; start <= raw.length; ) {
+  for (let start = from; start <= raw.length; ) {
     const newline = raw.indexOf("\n", start);
     let end = newline === -1 ? raw.length : newline;
     let cut = end;
     if (special < end) while (cut > start && raw.charCodeAt(cut - 1) === 13) cut--;
     // Nothing special but the carriage returns that end the line: the line is its text.
+    const redrawn = special < cut ? lastRedrawOf(raw, start, cut, end) : undefined;
     if (special >= cut) screen.plain(raw.slice(start, cut), start);
-    else {
+    else if (redrawn !== undefined) {
+      screen.cleanedLine(redrawn, start);
+      if (esc < end) esc = nextEsc(raw, end);
+    } else {
       const cleaned = cleanLines(raw, start, end, esc);
       for (const line of cleaned.text.split("\n")) screen.cleanedLine(line, start);
       ({ end, esc } = cleaned);
@@ -210,13 +235,14 @@ export interface CaptureLines {
 }
 
 /**
- * Reads a capture into unwrapped lines that know where their text lies in it. A line taken as it
+ * Reads a capture into unwrapped lines that know where their text lies in it; from `from` on, when
+ * given (a line start: what comes before is not read, and its rules do not count toward the width). A line taken as it
  * stood (and lines joined from such) holds a word only where the capture holds it between that
  * line's start and the next line's: joins add a blank, so no word spans two. A cleaned line may
  * hold words the capture only holds split, and is always a candidate.
  */
-export function readCapture(raw: string): CaptureLines {
-  const screen = readScreen(raw, true);
+export function readCapture(raw: string, from = 0): CaptureLines {
+  const screen = readScreen(raw, true, from);
   const { lines, first } = unwrap(screen.lines, screen.width());
   const starts = first.map((piece) => screen.starts[piece]!);
   // A joined line is cleaned when any of its pieces is.

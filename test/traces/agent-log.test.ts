@@ -130,6 +130,49 @@ describe("mini-swe-agent transcripts", () => {
   });
 });
 
+describe("a long installer output before the launch", () => {
+  // Shaped after the installer output that makes up most of a real mini-swe-agent log (45-100% in the
+  // Terminal-Bench 1 sample): apt's redrawn progress, pip's bars of box-drawing characters.
+  const installer = (lines: number) =>
+    Array.from({ length: lines }, (_, i) =>
+      i % 3 === 0
+        ? `(Reading database ... \r${[5, 10, 50, 95, 100].map((p) => `(Reading database ... ${p}%\r`).join("")}(Reading database ... ${i} files and directories currently installed.)\r`
+        : i % 3 === 1
+          ? `   ${ESC}[38;5;237m${"━".repeat(40)}${ESC}[0m ${ESC}[32m${i % 97}.4/97.4 MB${ESC}[0m ${ESC}[31m10.5 MB/s${ESC}[0m eta ${ESC}[36m0:00:00${ESC}[0m\r`
+          : `Unpacking libpackage-${i}:amd64 (12.2.0-14+deb12u1) over (12.2.0-14) ...\r`,
+    ).join("\n");
+  const steps = [step(1, "Look first.", "ls"), ["<returncode>0</returncode>\r", "<output>\r", "a.txt\r", "</output>\r", RULE], step(2, "Done.", "echo COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT")];
+  const launchLine = `${ESC}[?2004h${prompt} mini -m provider/model -t 'Write the answer' -y --exit-immediately; tmux wait -S done\r`;
+  const withInstaller = (output: string, launch = launchLine) => [`${ESC}[?2004h${prompt} source /installed-agent/install-agent.sh; tmux wait -S done\r`, output, "INSTALL_SUCCESS\r", launch, ...steps.flat()].join("\n");
+
+  it("keeps the same last lines of it and the same steps as a short one", () => {
+    const long = withInstaller(installer(6000));
+    expect(long.length).toBeGreaterThan(500_000);
+    const read = readAgentLog(long, "mini");
+    const short = readAgentLog(withInstaller(installer(30)), "mini");
+    expect(read.steps).toEqual(short.steps);
+    expect(read).toMatchObject({ kind: "mini-swe-agent", launched: true, submitted: true });
+    // The kept tail is the tail of the whole installer output as a terminal shows it.
+    const shown = terminalText(long.slice(0, long.indexOf(launchLine))).trimEnd();
+    expect(read.preamble.length).toBeGreaterThan(4000);
+    expect(shown.endsWith(read.preamble.slice(-4000))).toBe(true);
+    expect(read.preamble).toMatch(/…\[\d+ chars truncated\]…/);
+  });
+
+  it("finds a launch that an escape splits in the raw text", () => {
+    const split = readAgentLog(withInstaller(installer(3000), `${ESC}[?2004h${prompt} mi${ESC}[0mni -m provider/model -t 'x' -y\r`), "mini");
+    expect(split).toMatchObject({ launched: true, submitted: true });
+    expect(split.steps).toEqual(readAgentLog(withInstaller(installer(30)), "mini").steps);
+  });
+
+  it("looks at each line once however many hold a launcher's name", () => {
+    const noisy = [`${ESC}]0;root@host${ESC}\\`, ...Array.from({ length: 100_000 }, (_, i) => (i % 2 ? "mini mini openhands" : `x@y mini-${i}`)), launchLine, ...steps.flat()].join("\n");
+    const start = performance.now();
+    expect(readAgentLog(noisy, "mini").launched).toBe(true);
+    expect(performance.now() - start).toBeLessThan(5_000);
+  });
+});
+
 describe("OpenHands logs", () => {
   const openhands = (end: string[]) =>
     [
