@@ -1,3 +1,4 @@
+import { closeSync, fstatSync, openSync, readdirSync, readFileSync, readSync, statSync } from "node:fs";
 import { open, readdir, readFile, stat } from "node:fs/promises";
 import { JSON_SCAN_BYTES, MAX_JSON_BYTES, MAX_JSON_VALUES, MAX_TEXT_BYTES } from "./limits.js";
 import { inArchive } from "./mount.js";
@@ -6,6 +7,19 @@ export type Read<T> = { ok: true; value: T } | { ok: false; message: string };
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Whether this thread reads files with blocking calls. A trial-pool worker does (trial-worker.ts): it
+ * has nothing else to keep responsive, and a blocking read of a file in the page cache skips the hops
+ * through libuv's shared thread pool that every step of a promise-based read takes (open, stat, read,
+ * close), which leave both threads waiting. The main thread never blocks: the app serves webhooks on it.
+ */
+let blocking = false;
+
+/** Makes this thread's reads blocking calls; only for a thread that does nothing but read. */
+export function readWithBlockingCalls(): void {
+  blocking = true;
 }
 
 /** A folder's files and subfolders by name; symbolic links are neither (never followed). */
@@ -17,7 +31,7 @@ export async function listFolder(dir: string): Promise<Read<{ files: string[]; d
     return { ok: true, value: { files: [...folder.files.keys()], dirs: [...folder.dirs] } };
   }
   try {
-    const dirents = await readdir(dir, { withFileTypes: true });
+    const dirents = blocking ? readdirSync(dir, { withFileTypes: true }) : await readdir(dir, { withFileTypes: true });
     return { ok: true, value: { files: dirents.filter((d) => d.isFile()).map((d) => d.name), dirs: dirents.filter((d) => d.isDirectory()).map((d) => d.name) } };
   } catch (error) {
     return { ok: false, message: describe(error) };
@@ -38,10 +52,10 @@ async function readBytes(path: string, maxBytes: number): Promise<Read<Buffer>> 
     }
   }
   try {
-    const info = await stat(path);
+    const info = blocking ? statSync(path) : await stat(path);
     if (!info.isFile()) return { ok: false, message: "not a regular file" };
     if (info.size > maxBytes) return { ok: false, message: `file is ${info.size} bytes, more than the ${maxBytes} bytes read` };
-    return { ok: true, value: await readFile(path) };
+    return { ok: true, value: blocking ? readFileSync(path) : await readFile(path) };
   } catch (error) {
     return { ok: false, message: `cannot read: ${describe(error)}` };
   }
@@ -115,6 +129,7 @@ export async function readTextFile(path: string, maxBytes = MAX_TEXT_BYTES): Pro
     }
   }
   try {
+    if (blocking) return textWithoutNul(readTailBlocking(path, maxBytes));
     const handle = await open(path, "r");
     try {
       const { size } = await handle.stat();
@@ -127,6 +142,19 @@ export async function readTextFile(path: string, maxBytes = MAX_TEXT_BYTES): Pro
     }
   } catch {
     return undefined;
+  }
+}
+
+/** The last `maxBytes` bytes of a file, read with blocking calls. */
+function readTailBlocking(path: string, maxBytes: number): Buffer {
+  const fd = openSync(path, "r");
+  try {
+    const { size } = fstatSync(fd);
+    const length = Math.min(size, maxBytes);
+    const buffer = Buffer.alloc(length);
+    return buffer.subarray(0, readSync(fd, buffer, 0, length, size - length));
+  } finally {
+    closeSync(fd);
   }
 }
 
