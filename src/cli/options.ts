@@ -1,7 +1,7 @@
 import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { InvalidArgumentError, Option, type Command } from "commander";
-import { CONFIG_PATH, formatProblems, validateConfig } from "../config/validate.js";
+import { CONFIG_PATH } from "../config/path.js";
 import type { SelfharnessConfig } from "../config/schema.js";
 import { INPUT_FORMATS, type InputFormat } from "../traces/formats.js";
 import { isIngestError, streamTrials } from "../traces/index.js";
@@ -47,6 +47,8 @@ export function wholeNumber(min: number) {
 export async function loadCliConfig(options: ConfigOptions): Promise<SelfharnessConfig> {
   await requireFolder(options.repo, "--repo");
   const file = options.config ?? path.join(options.repo, CONFIG_PATH);
+  // The schema (and zod with it) is loaded only by the commands that take a configuration.
+  const { formatProblems, validateConfig } = await import("../config/validate.js");
   let text: string;
   try {
     text = await readFile(file, "utf8");

@@ -4,7 +4,9 @@
  */
 import { configSchema, type SelfharnessConfig } from "./schema.js";
 
-export const CONFIG_PATH = ".github/selfharness.yml";
+import { CONFIG_PATH } from "./path.js";
+
+export { CONFIG_PATH };
 
 export interface ConfigProblem {
   file: string;

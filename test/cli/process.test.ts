@@ -42,6 +42,13 @@ describe("selfharness as a process", () => {
     expect(ingest.modules).not.toContain("src/gate/decide.ts");
   });
 
+  it("reads traces for ingest without loading the configuration's schema or zod", () => {
+    const ingest = modulesLoaded(["ingest", "--json", traces]);
+    expect(ingest.status).toBe(0);
+    expect(ingest.modules).toContain("src/traces/harbor.ts");
+    expect(ingest.modules.filter((m) => /^(src\/config\/(schema|validate)\.ts|package zod)$/.test(m))).toEqual([]);
+  });
+
   it("prints its version", () => {
     const pkg = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as { version: string };
     const result = spawnSync(process.execPath, ["--import", "tsx", CLI, "--version"], { cwd: ROOT, encoding: "utf8" });
