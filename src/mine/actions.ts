@@ -30,6 +30,8 @@ const FENCED_SHELL = /```(?:bash|sh|shell|console)?[ \t]*\r?\n([\s\S]*?)```/g;
 const RETURN_CODE = /<returncode>\s*(-?\d+)\s*<\/returncode>/;
 // When a trace has no exit codes (terminal panes), the output is the only sign that a command failed.
 const FAILURE_TEXT = /(?:command not found|No such file or directory|^Traceback \(most recent call last\)|^\w*Error:|^E: |^fatal: |Permission denied|Segmentation fault)/m;
+/** A literal each FAILURE_TEXT alternative holds: native searches rule out most outputs before the regex steps through them. */
+const FAILURE_WORDS = ["command not found", "No such file or directory", "Traceback (most recent call last)", "Error:", "E: ", "fatal: ", "Permission denied", "Segmentation fault"];
 
 export function normalizeCommand(command: string): string {
   return command
@@ -68,7 +70,7 @@ function isFailed(result: { output: string; exitCode?: number; error?: string; t
   if (result.timedOut) return true;
   if (result.error) return true;
   if (result.exitCode !== undefined) return result.exitCode !== 0;
-  return FAILURE_TEXT.test(result.output);
+  return FAILURE_WORDS.some((word) => result.output.includes(word)) && FAILURE_TEXT.test(result.output);
 }
 
 function toolCommand(name: string, args: unknown): string {
