@@ -1,4 +1,5 @@
 import { clip, clipTail, OUTPUT_LIMIT, TEXT_LIMIT } from "./limits.js";
+import { textOfBytes } from "./files.js";
 import { readCapture, terminalLines, type CaptureLines } from "./terminal.js";
 import { PROMPT, stepsFromPane } from "./transcript.js";
 import type { Step } from "./types.js";
@@ -105,53 +106,59 @@ function findLaunch(lines: string[], executable: string | undefined): number {
 }
 
 /**
- * Where the launch line starts in the raw log, found without reading the log: the first line that
+ * Where the launch line starts in the log's bytes, found without decoding the log: the first line that
  * holds an `@` (every prompt does) followed by the executable (a known launcher's name when there is
- * none) and, cleaned on its own, is a launch. -1 when no line is. A launch whose first word an
- * escape sequence splits in the raw text is missed here; the caller then reads the whole log. The
- * search goes from one `@` to the next: a rare character is found far faster than a word.
+ * none) and, decoded and cleaned on its own, is a launch. -1 when no line is. A launch whose first
+ * word an escape sequence splits is missed here; the caller then reads the whole log. The search goes
+ * from one `@` to the next: a rare byte is found far faster than a word.
  */
-function rawLaunch(raw: string, executable: string | undefined): number {
-  const words = executable ? [executable] : ["mini", "openhands"];
+function rawLaunch(bytes: Buffer, executable: string | undefined): number {
+  const words = (executable ? [executable] : ["mini", "openhands"]).map((word) => Buffer.from(word));
   for (let from = 0; ; ) {
-    const at = raw.indexOf("@", from);
+    const at = bytes.indexOf(AT, from);
     if (at === -1) return -1;
-    const start = raw.lastIndexOf("\n", at - 1) + 1;
-    const newline = raw.indexOf("\n", at);
-    const end = newline === -1 ? raw.length : newline;
-    const line = raw.slice(start, end);
-    if (words.some((word) => line.includes(word, at - start)) && findLaunch(terminalLines(line).lines, executable) !== -1) return start;
+    // Within the line: a search back past its start would make the scan quadratic.
+    const start = at === 0 ? 0 : bytes.lastIndexOf(NEWLINE, at - 1) + 1;
+    const newline = bytes.indexOf(NEWLINE, at);
+    const end = newline === -1 ? bytes.length : newline;
+    const line = bytes.subarray(start, end);
+    if (words.some((word) => line.indexOf(word, at - start) !== -1) && findLaunch(terminalLines(textOfBytes(line)).lines, executable) !== -1) return start;
     from = end + 1;
   }
 }
 
+const AT = 0x40;
+const NEWLINE = 0x0a;
+
 /**
- * Raw characters read before the launch at first. An installer's output is most of a real log (45 to
- * 100% of each mini-swe-agent log in the Terminal-Bench 1 sample, about 80% at the median) and only its
- * last OUTPUT_LIMIT characters are kept, so the log is read from a window before the launch, widened
- * while what it yields before the launch falls short of that.
+ * Bytes read before the launch at first. An installer's output is most of a real log (45 to 100% of
+ * each mini-swe-agent log in the Terminal-Bench 1 sample, about 80% at the median) and only its last
+ * OUTPUT_LIMIT characters are kept, so the log is decoded and read from a window before the launch,
+ * widened while what it yields before the launch falls short of that. A line break is never part of a
+ * multi-byte character, so a window that starts after one decodes as the whole log does.
  */
 const PREAMBLE_WINDOW = 4 * OUTPUT_LIMIT;
 
 /**
  * The log read into lines, and the index of the launch line (-1: none) and of the first line the
- * preamble may show: the whole log when the launch is not found in its raw text, else from a line
- * start before it. The window's first line is never shown: an escape or a wrapped line may have begun
- * before it.
+ * preamble may show: the whole log when the launch is not found in its bytes, else from a line start
+ * before it. The window's first line is never shown: an escape or a wrapped line may have begun
+ * before it. Rules in the unread installer output do not count toward the console width: the
+ * agent's own rules set it.
  */
-function readAroundLaunch(raw: string, executable: string | undefined): { capture: CaptureLines; launch: number; first: number } {
-  const at = rawLaunch(raw, executable);
+function readAroundLaunch(bytes: Buffer, executable: string | undefined): { capture: CaptureLines; launch: number; first: number } {
+  const at = rawLaunch(bytes, executable);
   for (let window = PREAMBLE_WINDOW; at > window; window *= 4) {
-    const from = raw.lastIndexOf("\n", at - window) + 1;
+    const from = bytes.lastIndexOf(NEWLINE, at - window) + 1;
     if (from === 0) break;
-    const capture = readCapture(raw, from);
+    const capture = readCapture(textOfBytes(bytes.subarray(from)));
     const launch = findLaunch(capture.lines, executable);
     if (launch === -1) break;
     let shown = 0;
     for (let i = 1; i < launch && shown <= OUTPUT_LIMIT; i++) shown += capture.lines[i]!.length + 1;
     if (shown > OUTPUT_LIMIT) return { capture, launch, first: 1 };
   }
-  const capture = readCapture(raw);
+  const capture = readCapture(textOfBytes(bytes));
   return { capture, launch: findLaunch(capture.lines, executable), first: 0 };
 }
 
@@ -371,12 +378,12 @@ function readOpenHands(lines: string[], start: number): Pick<AgentLog, "steps" |
 }
 
 /**
- * Reads an installed agent's log into steps. `executable` is the agent's launch command (from
- * commands.txt) when known. Never throws; what cannot be read as steps is kept as preamble or
- * start-up text, or named in `problems`.
+ * Reads an installed agent's log (its bytes, as a file holds them) into steps. `executable` is the
+ * agent's launch command (from commands.txt) when known. Never throws; what cannot be read as steps
+ * is kept as preamble or start-up text, or named in `problems`.
  */
-export function readAgentLog(raw: string, executable?: string): AgentLog {
-  const { capture, launch, first } = readAroundLaunch(raw, executable);
+export function readAgentLog(raw: Buffer | string, executable?: string): AgentLog {
+  const { capture, launch, first } = readAroundLaunch(typeof raw === "string" ? Buffer.from(raw) : raw, executable);
   const lines = capture.lines;
   const preamble = clipTail((launch === -1 ? lines : lines.slice(first, launch)).join("\n"), OUTPUT_LIMIT);
   const base: AgentLog = { kind: "unknown", steps: [], launched: launch !== -1, preamble, startup: "", submitted: false, cutOff: false, providerErrors: [], problems: [] };

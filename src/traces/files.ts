@@ -114,29 +114,38 @@ export async function readJsonFile(path: string, maxBytes = MAX_JSON_BYTES): Pro
  * A text file's bytes as text without NUL characters. UTF-8 decodes a NUL from a zero byte and from
  * nothing else, so the search runs on the bytes (memchr), many times faster than on the decoded text.
  */
-const textWithoutNul = (bytes: Buffer) => (bytes.includes(0) ? bytes.toString("utf8").replace(/\0/g, "") : bytes.toString("utf8"));
+export const textOfBytes = (bytes: Buffer) => (bytes.includes(0) ? bytes.toString("utf8").replace(/\0/g, "") : bytes.toString("utf8"));
 
 /** Reads a text file; files over `maxBytes` keep only their last `maxBytes` bytes. */
 export async function readTextFile(path: string, maxBytes = MAX_TEXT_BYTES): Promise<string | undefined> {
+  const bytes = await readTextBytes(path, maxBytes);
+  return bytes && textOfBytes(bytes);
+}
+
+/**
+ * A text file's bytes, for a reader that decodes only the part it reads (textOfBytes); files over
+ * `maxBytes` keep only their last `maxBytes` bytes.
+ */
+export async function readTextBytes(path: string, maxBytes = MAX_TEXT_BYTES): Promise<Buffer | undefined> {
   const mounted = inArchive(path);
   if (mounted) {
     const file = mounted.archive.file(mounted.path);
     if (!file) return undefined;
     try {
-      return textWithoutNul(await mounted.archive.read(file, { tail: maxBytes }));
+      return await mounted.archive.read(file, { tail: maxBytes });
     } catch {
       return undefined;
     }
   }
   try {
-    if (blocking) return textWithoutNul(readTailBlocking(path, maxBytes));
+    if (blocking) return readTailBlocking(path, maxBytes);
     const handle = await open(path, "r");
     try {
       const { size } = await handle.stat();
       const length = Math.min(size, maxBytes);
       const buffer = Buffer.alloc(length);
       await handle.read(buffer, 0, length, size - length);
-      return textWithoutNul(buffer);
+      return buffer;
     } finally {
       await handle.close();
     }

@@ -1,5 +1,5 @@
 import { basename, dirname, join } from "node:path";
-import { asNumber, asString, isRecord, listFolder, readJsonFile, readTextFile, secondsBetween } from "./files.js";
+import { asNumber, asString, isRecord, listFolder, readJsonFile, readTextBytes, readTextFile, secondsBetween } from "./files.js";
 import { boundSteps, clip, clipTail, INSTRUCTION_LIMIT, VERIFIER_TAIL_LIMIT } from "./limits.js";
 import { agentLaunchExecutable, instructionFromCommands, stepsFromCommands, stepsFromPane } from "./transcript.js";
 import { readAgentLog, type AgentLog } from "./agent-log.js";
@@ -82,7 +82,7 @@ async function buildTb1Trial(record: Record<string, unknown>, info: Tb1RunInfo, 
     const [commands, tests, agentLog] = await Promise.all([
       readTextFile(join(dir, "commands.txt")),
       readTextFile(join(dir, "sessions", "tests.log")).then((text) => text ?? readTextFile(join(dir, "panes", "post-test.txt"))),
-      readTextFile(join(dir, "sessions", "agent.log")),
+      readTextBytes(join(dir, "sessions", "agent.log")),
     ]);
     commandsText = commands;
     testText = tests;

@@ -165,12 +165,12 @@ class Screen {
   }
 }
 
-/** The capture read into lines (see terminalLines) from `from`, a line start; located in it when asked. */
-function readScreen(raw: string, located: boolean, from = 0): Screen {
+/** The capture read into lines (see terminalLines), located in it when asked. */
+function readScreen(raw: string, located: boolean): Screen {
   const screen = new Screen(located);
-  let special = nextSpecial(raw, from);
+  let special = nextSpecial(raw, 0);
   let esc = special < raw.length ? nextEsc(raw, special) : raw.length;
-  for (let start = from; start <= raw.length; ) {
+  for (let start = 0; start <= raw.length; ) {
     const newline = raw.indexOf("\n", start);
     let end = newline === -1 ? raw.length : newline;
     let cut = end;
@@ -235,14 +235,13 @@ export interface CaptureLines {
 }
 
 /**
- * Reads a capture into unwrapped lines that know where their text lies in it; from `from` on, when
- * given (a line start: what comes before is not read, and its rules do not count toward the width). A line taken as it
+ * Reads a capture into unwrapped lines that know where their text lies in it. A line taken as it
  * stood (and lines joined from such) holds a word only where the capture holds it between that
  * line's start and the next line's: joins add a blank, so no word spans two. A cleaned line may
  * hold words the capture only holds split, and is always a candidate.
  */
-export function readCapture(raw: string, from = 0): CaptureLines {
-  const screen = readScreen(raw, true, from);
+export function readCapture(raw: string): CaptureLines {
+  const screen = readScreen(raw, true);
   const { lines, first } = unwrap(screen.lines, screen.width());
   const starts = first.map((piece) => screen.starts[piece]!);
   // A joined line is cleaned when any of its pieces is.

@@ -159,6 +159,20 @@ describe("a long installer output before the launch", () => {
     expect(read.preamble).toMatch(/…\[\d+ chars truncated\]…/);
   });
 
+  it("reads a file's bytes as it reads their text: multi-byte characters, bad bytes and NULs around the window", () => {
+    const text = withInstaller(installer(3000));
+    const at = Buffer.byteLength(text.slice(0, text.indexOf(launchLine)));
+    const bytes = Buffer.from(text);
+    // Bad UTF-8 and NUL bytes in the installer output, before and inside the window.
+    for (const offset of [1000, at - 20_000, at - 9000, at - 100]) bytes.set([0xff, 0xc3, 0x00, 0xe2, 0x94], bytes.indexOf(0x20, offset));
+    const fromText = readAgentLog(bytes.toString("utf8").replace(/\0/g, ""), "mini");
+    const fromBytes = readAgentLog(bytes, "mini");
+    expect(fromBytes.steps).toEqual(fromText.steps);
+    expect(fromBytes.preamble.slice(-4000)).toBe(fromText.preamble.slice(-4000));
+    expect(fromBytes.preamble).toContain("\ufffd");
+    expect(fromBytes.preamble).not.toContain("\0");
+  });
+
   it("finds a launch that an escape splits in the raw text", () => {
     const split = readAgentLog(withInstaller(installer(3000), `${ESC}[?2004h${prompt} mi${ESC}[0mni -m provider/model -t 'x' -y\r`), "mini");
     expect(split).toMatchObject({ launched: true, submitted: true });
