@@ -79,7 +79,7 @@ describe("trial folders read on worker threads", () => {
     for (const bad of ["off", "-1", "1.5", "17", "1e3"]) expect(() => workerCount({ SELFHARNESS_READ_WORKERS: bad })).toThrow(/SELFHARNESS_READ_WORKERS must be a whole number from 0 to 16/);
     await closeTrialPool();
     process.env.SELFHARNESS_READ_WORKERS = "off";
-    // The fixture run has fewer trials than LOCAL_FIRST: no worker would start, and the value is still checked.
+    // The value is checked on the first read, before any worker starts.
     await expect(readTrials([RUN])).rejects.toThrow(/SELFHARNESS_READ_WORKERS must be .* not "off"/);
   });
 
