@@ -71,6 +71,15 @@ function detachValue(value: unknown): unknown {
   return Object.fromEntries(Object.entries(value).map(([key, inner]) => [detach(key), detachValue(inner)]));
 }
 
+/** Trials a worker bounded before sending them: structured cloning made each of their strings afresh. */
+const bounded = new WeakSet<Trial>();
+
+/** Marks a trial that a trial-pool worker bounded: boundTrial takes it as it is. */
+export function markBounded(trial: Trial): Trial {
+  bounded.add(trial);
+  return trial;
+}
+
 /**
  * The trial as every reader must leave it: each field within its limit and held in memory of its
  * own. Readers clip as they read; this is the one backstop every trial passes, so a reader that
@@ -78,6 +87,7 @@ function detachValue(value: unknown): unknown {
  * trial of bounded size that pins no file's text.
  */
 export function boundTrial(trial: Trial): Trial {
+  if (bounded.has(trial)) return trial;
   const out: Trial = {
     ...trial,
     id: clipName(trial.id, 2 * NAME_LIMIT + 1),

@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
+import { markBounded } from "./bound.js";
 import { READ_AHEAD } from "./concurrency.js";
 import { inArchive } from "./mount.js";
 // Types only: the readers import this module, and the worker's entry (trial-worker.ts) imports them.
@@ -14,13 +15,12 @@ import type { TrialJob, TrialJobResult } from "./trial-job.js";
  * as plain data (structured clone) and the callers still yield them in order (`inOrder`).
  *
  * Only folders on the disk go to a worker: an archive is mounted in this thread's memory (mount.ts).
- * The first LOCAL_FIRST folders are read on this thread while the workers start (a small run never
- * waits for one), and the pool falls back to this thread whenever a worker cannot start or dies, so
- * no trial is ever lost to it.
+ * Small runs never start a worker (starting one costs more than it saves), and the pool falls back to
+ * this thread whenever a worker cannot start or dies, so no trial is ever lost to it.
  * `SELFHARNESS_READ_WORKERS` sets how many workers (0: none); the default is one per core but one.
  */
 
-/** Jobs this thread runs while the workers start (about 60 ms): a run this small is read faster without. */
+/** Jobs this thread runs before the pool starts workers: a run this small is read faster without. */
 export const LOCAL_FIRST = 16;
 
 /** Reads a job on this thread: the caller's own reader, so that this module never imports one. */
@@ -88,7 +88,7 @@ function start(count: number): PoolWorker[] {
         own.pending.delete(message.id);
         if (own.pending.size === 0) worker.unref();
         if (message.error !== undefined) job.reject(new Error(message.error));
-        else job.resolve(message.result!);
+        else job.resolve({ ...message.result!, trial: markBounded(message.result!.trial) });
       });
       const fail = () => {
         // A worker that died hands its jobs back to this thread; the pool stops using workers, unless
@@ -137,10 +137,8 @@ export function readTrialJob(job: TrialJob, here: ReadHere): Promise<TrialJobRes
   // shows up on the run that has it, not on the first large one.
   const count = dispatched === 0 ? workerCount() : undefined;
   const turn = dispatched++;
-  if (broken || inArchive(job.dir)) return here();
-  // Started with the first folder, so that they are up when this thread has read LOCAL_FIRST.
+  if (broken || turn < LOCAL_FIRST || inArchive(job.dir)) return here();
   workers ??= start(count ?? workerCount());
-  if (turn < LOCAL_FIRST) return here();
   const idlest = workers.reduce<PoolWorker | undefined>((best, w) => (!best || w.pending.size < best.pending.size ? w : best), undefined);
   return idlest && idlest.pending.size < WORKER_QUEUE ? send(idlest, job, here) : here();
 }

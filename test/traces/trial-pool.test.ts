@@ -55,6 +55,21 @@ describe("trial folders read on worker threads", () => {
     }
   });
 
+  it("bound what they read as this thread does: a hostile results.json read on a worker still gives a bounded trial", async () => {
+    const run = await largeRun(work(), 12);
+    // The last copy of a task, read after LOCAL_FIRST: on a worker.
+    const last = join(run, "serve-api", "serve-api.12-of-12.2026-02-10__09-00-00", "results.json");
+    const record = JSON.parse(await readFile(last, "utf8")) as Record<string, unknown>;
+    await writeFile(last, JSON.stringify({ ...record, failure_mode: "x".repeat(100_000), parser_results: { [`test_${"y".repeat(200_000)}`]: "failed" } }));
+    const alone = await readWith(0, [run]);
+    const shared = await readWith(1, [run]);
+    expect(trialPoolStats().sent).toBeGreaterThan(0);
+    expect(shared).toEqual(alone);
+    const hostile = shared.trials.find((t) => t.id.endsWith("serve-api.12-of-12.2026-02-10__09-00-00"))!;
+    expect(hostile.failureMode!.length).toBeLessThanOrEqual(300);
+    expect(hostile.tests![0]!.name.length).toBeLessThanOrEqual(600);
+  });
+
   it("lose nothing when the workers stop in the middle of a read: their trials are read on this thread", async () => {
     const run = await largeRun(work(), 12);
     const alone = await readWith(0, [run]);
@@ -79,7 +94,7 @@ describe("trial folders read on worker threads", () => {
     for (const bad of ["off", "-1", "1.5", "17", "1e3"]) expect(() => workerCount({ SELFHARNESS_READ_WORKERS: bad })).toThrow(/SELFHARNESS_READ_WORKERS must be a whole number from 0 to 16/);
     await closeTrialPool();
     process.env.SELFHARNESS_READ_WORKERS = "off";
-    // The value is checked on the first read, before any worker starts.
+    // The fixture run has fewer trials than LOCAL_FIRST: no worker would start, and the value is still checked.
     await expect(readTrials([RUN])).rejects.toThrow(/SELFHARNESS_READ_WORKERS must be .* not "off"/);
   });
 
