@@ -13,11 +13,12 @@ function describe(error: unknown): string {
  * Whether this thread reads files with blocking calls. A trial-pool worker does (trial-worker.ts): it
  * has nothing else to keep responsive, and a blocking read of a file in the page cache skips the hops
  * through libuv's shared thread pool that every step of a promise-based read takes (open, stat, read,
- * close), which leave both threads waiting. The main thread never blocks: the app serves webhooks on it.
+ * close), which leave both threads waiting. So does the CLI's main thread (cli/options.ts); the app's
+ * never blocks, since it serves webhooks.
  */
 let blocking = false;
 
-/** Makes this thread's reads blocking calls; only for a thread that does nothing but read. */
+/** Makes this thread's reads blocking calls; only for a thread with nothing else to keep responsive. */
 export function readWithBlockingCalls(): void {
   blocking = true;
 }
