@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, openSync, readdirSync, readFileSync, readSync, statSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readdirSync, readFileSync, readSync, statSync } from "node:fs";
 import { open, readdir, readFile, stat } from "node:fs/promises";
 import { JSON_SCAN_BYTES, MAX_JSON_BYTES, MAX_JSON_VALUES, MAX_TEXT_BYTES } from "./limits.js";
 import { inArchive } from "./mount.js";
@@ -140,9 +140,11 @@ export async function readTextBytes(path: string, maxBytes = MAX_TEXT_BYTES): Pr
   }
   try {
     if (blocking) return readTailBlocking(path, maxBytes);
-    const handle = await open(path, "r");
+    const handle = await open(path, OPEN_FLAGS);
     try {
-      const { size } = await handle.stat();
+      const info = await handle.stat();
+      if (!info.isFile()) return undefined;
+      const { size } = info;
       const length = Math.min(size, maxBytes);
       const buffer = Buffer.alloc(length);
       await handle.read(buffer, 0, length, size - length);
@@ -155,11 +157,19 @@ export async function readTextBytes(path: string, maxBytes = MAX_TEXT_BYTES): Pr
   }
 }
 
+/**
+ * Opened without waiting: a named pipe in place of a log would hold the open until something writes
+ * to it, which nothing does. It opens at once, and is then turned away as not a regular file.
+ */
+const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
+
 /** The last `maxBytes` bytes of a file, read with blocking calls. */
-function readTailBlocking(path: string, maxBytes: number): Buffer {
-  const fd = openSync(path, "r");
+function readTailBlocking(path: string, maxBytes: number): Buffer | undefined {
+  const fd = openSync(path, OPEN_FLAGS);
   try {
-    const { size } = fstatSync(fd);
+    const info = fstatSync(fd);
+    if (!info.isFile()) return undefined;
+    const { size } = info;
     const length = Math.min(size, maxBytes);
     const buffer = Buffer.alloc(length);
     return buffer.subarray(0, readSync(fd, buffer, 0, length, size - length));
@@ -177,8 +187,9 @@ export async function readHead(path: string, bytes: number): Promise<Buffer | un
     return mounted.archive.read(file, { head: bytes }).catch(() => undefined);
   }
   try {
-    const handle = await open(path, "r");
+    const handle = await open(path, OPEN_FLAGS);
     try {
+      if (!(await handle.stat()).isFile()) return undefined;
       const buffer = Buffer.alloc(bytes);
       const { bytesRead } = await handle.read(buffer, 0, bytes, 0);
       return buffer.subarray(0, bytesRead);

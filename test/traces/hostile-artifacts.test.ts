@@ -4,15 +4,18 @@
  * included, with an error naming the artifact and the limit. Time bounds here are loose (an order of
  * magnitude past the measured time); the bench holds the real figures.
  */
+import { spawnSync } from "node:child_process";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import yazl from "yazl";
 import { readTrials, streamTrials, isIngestError } from "../../src/traces/index.js";
 import { MAX_JSON_BYTES } from "../../src/traces/limits.js";
 import { buildZip, type RawEntry } from "./zip-writer.js";
 
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "../..");
 let work: string;
 beforeEach(async () => {
   work = await mkdtemp(join(tmpdir(), "selfharness-hostile-"));
@@ -157,6 +160,20 @@ describe("many files, huge documents", () => {
     expect(trials[0]!.failureMode!.length).toBeLessThanOrEqual(300);
     expect(trials[0]!.outcome).toBe("fail");
   }, 60_000);
+
+  it.skipIf(spawnSync("mkfifo", ["--version"]).status !== 0)("reads past a named pipe in place of a log instead of waiting on it forever", async () => {
+    const trial = join(work, "run", "task-a", "task-a.1-of-1.run");
+    await mkdir(join(trial, "sessions"), { recursive: true });
+    await writeFile(join(trial, "results.json"), JSON.stringify({ trial_name: "task-a.1-of-1.run", task_id: "task-a", is_resolved: false, parser_results: { test_a: "failed" } }));
+    for (const name of ["sessions/agent.log", "sessions/tests.log", "commands.txt"]) expect(spawnSync("mkfifo", [join(trial, name)]).status).toBe(0);
+    for (const blocking of [false, true]) {
+      // A child process, so that a read that does wait is killed by its timeout instead of hanging the suite.
+      const script = `const files = await import(${JSON.stringify(pathToFileURL(join(ROOT, "src/traces/files.ts")).href)}); if (${blocking}) files.readWithBlockingCalls(); const { readTrials } = await import(${JSON.stringify(pathToFileURL(join(ROOT, "src/traces/index.ts")).href)}); const read = await readTrials([${JSON.stringify(join(work, "run"))}]); console.log(JSON.stringify(read.trials.map((t) => [t.task, t.outcome])));`;
+      const run = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { cwd: ROOT, encoding: "utf8", timeout: 20_000 });
+      expect(run.signal, run.stderr).toBeNull();
+      expect(JSON.parse(run.stdout)).toEqual([["task-a", "fail"]]);
+    }
+  });
 
   it("keeps names on one line: control characters in a task, agent or model name become _", async () => {
     const trial = join(work, "run", "task", "task.1-of-1.run");
