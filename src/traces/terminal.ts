@@ -98,7 +98,9 @@ function lastRedrawOf(raw: string, start: number, cut: number, end: number): str
   let at = line.lastIndexOf("\r", cut - start - 1);
   if (at === -1 || line.includes("\x1b]")) return undefined;
   for (let stop = cut - start; ; ) {
-    const text = cleanLines(line, at + 1, stop, nextEsc(line, at + 1)).text;
+    // The part alone, too: a search for its next escape must not run on to the end of the line.
+    const part = line.slice(at + 1, stop);
+    const text = cleanLines(part, 0, part.length, nextEsc(part, 0)).text;
     if (text !== "" || at === -1) return text;
     stop = at;
     at = at === 0 ? -1 : line.lastIndexOf("\r", at - 1);

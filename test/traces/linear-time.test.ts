@@ -40,6 +40,8 @@ const ADVERSARIAL: Record<string, string> = {
   "missing files": "x: line 2: /a: No such file or directory\n".repeat(MB / 40),
   "return codes": "<returncode>".repeat(MB / 12),
   "binary": "\ufffd\ue000".repeat(MB / 2),
+  "redraws that clean to nothing": `x${"\r\u0007".repeat(MB / 2)}`,
+  "prompts that name the agent but launch nothing": "root@host:/app# echo mini\n".repeat(MB / 26),
 };
 
 describe("trace text parsers stay linear on a megabyte of adversarial input", () => {
