@@ -9,8 +9,14 @@ import { fileURLToPath } from "node:url";
 const log = process.env.BENCH_OPEN_LOG;
 const opened = new Set();
 
+/**
+ * Opened for reading only: "r", or numeric flags whose access mode (the low two bits, O_ACCMODE on
+ * Linux and macOS, which Node does not export) is O_RDONLY, whatever else is set (O_NONBLOCK).
+ */
+const readOnly = (flags) => flags === undefined || flags === "r" || (typeof flags === "number" && (flags & 3) === fs.constants.O_RDONLY);
+
 function note(path, flags) {
-  if (flags !== undefined && flags !== "r" && flags !== 0) return;
+  if (!readOnly(flags)) return;
   const name = typeof path === "string" ? path : path instanceof URL ? fileURLToPath(path) : Buffer.isBuffer(path) ? path.toString() : undefined;
   if (name !== undefined) opened.add(name);
 }
