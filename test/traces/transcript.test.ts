@@ -53,6 +53,11 @@ describe("Terminal-Bench transcripts", () => {
     expect(exitCodeIn("<returncode>1</returncode>\n<output>x</output>")).toBe(1);
     expect(exitCodeIn("Exit code: 0\n...\nexit code: 3")).toBe(3);
     expect(exitCodeIn("no code here, 42 files")).toBeUndefined();
+    // In any case of ASCII letters, as the regex's own case folding reads them: it folds no other
+    // letter onto one (a dotless ı is not an i).
+    expect(exitCodeIn("RETURN CODE: 4")).toBe(4);
+    expect(exitCodeIn("EXIT STATUS=2")).toBe(2);
+    expect(exitCodeIn("Ex\u0131t code 5")).toBeUndefined();
   });
 });
 
