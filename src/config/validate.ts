@@ -2,9 +2,8 @@
  * The configuration's checks, apart from its YAML parser (load.ts): a command run without a
  * configuration file validates the defaults and never loads the parser.
  */
-import { configSchema, type SelfharnessConfig } from "./schema.js";
-
 import { CONFIG_PATH } from "./path.js";
+import { configSchema, type SelfharnessConfig } from "./schema.js";
 
 export { CONFIG_PATH };
 
