@@ -39,13 +39,14 @@ export async function dispatchStage(host: Host, ctx: LoopContext, pr: ProposalPR
   const refs: Record<Side, string> = { candidate: pr.headRef, baseline: pr.state.base.ref };
   const dispatches = {} as Record<Side, Dispatch>;
   let url: string | undefined;
+  const ids = { candidate: stageDispatchId(pr.state.slug, pr.headSha, plan.stage, repeat, "candidate"), baseline: stageDispatchId(pr.state.slug, pr.headSha, plan.stage, repeat, "baseline") };
   // Checked before either side starts, so a refusal never leaves one side running alone.
   for (const side of SIDES) {
-    const tooLong = inputsProblem(plan.stage, regressionInputs(stageDispatchId(pr.state.slug, pr.headSha, plan.stage, repeat, side), tasks, plan.trials));
+    const tooLong = inputsProblem(plan.stage, regressionInputs(ids[side], tasks, plan.trials));
     if (tooLong) return { ok: false, problem: tooLong };
   }
   for (const side of SIDES) {
-    const selfharnessId = stageDispatchId(pr.state.slug, pr.headSha, plan.stage, repeat, side);
+    const selfharnessId = ids[side];
     const dispatched = await host.dispatchRegression({ ref: refs[side], selfharnessId, tasks, trials: plan.trials });
     if (!dispatched.ok) {
       host.log.warn({ pr: pr.number, selfharnessId, err: dispatched.message }, "regression workflow dispatch failed");
