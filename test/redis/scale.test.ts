@@ -1,7 +1,8 @@
 /**
  * Workers as real processes on a real Redis: one killed in the middle of a job (another finishes it),
  * the load test's 500-delivery burst shared by two workers (every distinct run handled once, never
- * two jobs of the repository at the same time), Redis lost and back mid-run, and draining on SIGTERM.
+ * two jobs of the repository at the same time), Redis lost for less and for longer than a job's lease,
+ * and draining on SIGTERM.
  * Assertions are about what happened, never how fast: figures are in `npm run bench -- scale`.
  */
 import { describe, expect, it } from "vitest";
@@ -9,8 +10,9 @@ import type { LogLine } from "../log.js";
 import { burstConfig, burstSize, DEFAULT_BURST, runBurst, type BurstOptions } from "../e2e/burst.js";
 import { candidatesAnswer, CONFIG, RETRY_FIX } from "../e2e/world.js";
 import { workflowRunCompleted } from "../e2e/webhooks.js";
+import { runKey } from "../../src/github/runtime/dedupe.js";
 import { redisSkipReason } from "./redis-server.js";
-import { outcomesOf, RedisWorld } from "./redis-world.js";
+import { outcomesOf, RedisWorld, TEST_TIMINGS } from "./redis-world.js";
 
 if (redisSkipReason) console.warn(`skipping the Redis worker tests: ${redisSkipReason}`);
 
@@ -93,11 +95,15 @@ describe.skipIf(redisSkipReason)("worker processes on Redis", () => {
     }
   }, 400_000);
 
-  it("loses Redis mid-run and gets it back: the workers reconnect, nothing is lost or done twice", async () => {
+  it("loses Redis for less than a job's lease and gets it back: the workers reconnect, nothing is lost or done twice", async () => {
     const rw = await RedisWorld.start({ config: burstConfig(CONFIG) });
     try {
       const { world } = rw;
-      await Promise.all([rw.spawnWorker("a"), rw.spawnWorker("b")]);
+      // The outage is the stop, 1.5 s, the start and the reconnection backoff (up to 2 s more): the lease
+      // must outlast it. One that does not is a crash to BullMQ, which hands the running job to another
+      // worker (the first test covers that).
+      const timings = { ...TEST_TIMINGS, lockMs: 15_000 };
+      await Promise.all([rw.spawnWorker("a", { timings }), rw.spawnWorker("b", { timings })]);
       const burst: BurstOptions = { runs: 12, redeliveries: 1, duplicates: 1, otherWorkflow: 20, comments: 10, pings: 5, seed: 11 };
       const sent = runBurst(world, burst, async () => {
         // Stop Redis while jobs are queued and running; the queued ones must all still run afterwards.
@@ -110,9 +116,13 @@ describe.skipIf(redisSkipReason)("worker processes on Redis", () => {
       const result = await sent;
       expect(result.answers.filter((r) => r.status !== 200)).toEqual([]);
       const logs = rw.allWorkerLogs();
-      for (const id of result.runIds) expect(outcomesOf(logs, id), `run ${id}`).toHaveLength(1);
+      for (const id of result.runIds) {
+        const outcomes = outcomesOf(logs, id);
+        expect(outcomes, `run ${id}: ${JSON.stringify(outcomes)}`).toHaveLength(1);
+      }
       expect(logs.some((l) => l.msg === "Redis connection lost; reconnecting")).toBe(true);
       expect(logs.some((l) => l.msg === "Redis connection back")).toBe(true);
+      expect(logs.filter((l) => l.msg.startsWith("job stalled") || l.msg.startsWith("job lease lost"))).toEqual([]);
       expect(overlapping(jobSpans(logs, "octo-org/agent"))).toEqual([]);
       expect(await rw.queue.getJobCounts("failed")).toEqual({ failed: 0 });
       expect(world.gh.violations).toEqual([]);
@@ -120,6 +130,42 @@ describe.skipIf(redisSkipReason)("worker processes on Redis", () => {
       await rw.dispose();
     }
   }, 400_000);
+
+  it("loses Redis for longer than a job's lease: the job is handed on while it runs, and the run still gets one pull request", async () => {
+    const rw = await RedisWorld.start();
+    try {
+      const { world } = rw;
+      const timings = { ...TEST_TIMINGS, lockMs: 800, stalledCheckMs: 300 };
+      await Promise.all([rw.spawnWorker("a", { timings }), rw.spawnWorker("b", { timings })]);
+      // The first model call outlasts the outage: its job is still running when Redis comes back.
+      world.model.enqueue({ delayMs: 10_000, then: candidatesAnswer([RETRY_FIX]) }, candidatesAnswer([RETRY_FIX]));
+      const runs = await world.failingEvalRuns();
+      const job = `workflow_run#${runKey("octo-org/agent", runs[2]!, 1)}`;
+      expect((await world.app.send("workflow_run", workflowRunCompleted(world.repo, runs[2]!))).status).toBe(200);
+      await until(() => world.model.requests.length === 1, "a worker to ask the model");
+      await rw.redis.stop();
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      await rw.redis.start();
+      // Both runs of the job end: the one that lost its lease, and the one it was handed to (on the
+      // other process, or on the same one, where the in-process claim answers at once).
+      const done = () => rw.allWorkerLogs().filter((l) => l.msg === "job done" && (l.obj as { jobId?: string }).jobId === job);
+      await until(() => done().length >= 2, "both runs of the job to end");
+      await rw.settled();
+      await world.deliverPushes();
+
+      const logs = rw.allWorkerLogs();
+      expect(logs.some((l) => l.msg.startsWith("job lease lost"))).toBe(true);
+      expect(logs.some((l) => l.msg.startsWith("job stalled"))).toBe(true);
+      const opened = logs.filter((l) => l.msg === "proposal pull request opened" && (l.obj as { runId?: number }).runId === runs[2]);
+      expect(opened.length).toBeGreaterThanOrEqual(1);
+      expect(world.repo.pulls()).toHaveLength(1);
+      expect(new Set(opened.map((l) => (l.obj as { pr: number }).pr))).toEqual(new Set([world.repo.pulls()[0]!.number]));
+      expect(await rw.queue.getJobCounts("failed")).toEqual({ failed: 0 });
+      expect(world.gh.violations).toEqual([]);
+    } finally {
+      await rw.dispose();
+    }
+  }, 120_000);
 
   it("drains on SIGTERM: a running job finishes before the worker exits; past the deadline it is handed back and another worker finishes it", async () => {
     const rw = await RedisWorld.start();

@@ -4,7 +4,8 @@
  *
  * - Retries: a job whose work failed is retried with exponential backoff, a few times (producer.ts).
  * - Crashes: a job whose worker died stops renewing its lock; BullMQ's stalled-job check moves it back
- *   to waiting and another worker takes it. The repository lock expires the same way.
+ *   to waiting and another worker takes it. The repository lock expires the same way. Redis away for
+ *   longer than the lease is the same to BullMQ (at least once, not exactly once): the job runs again.
  * - Malformed jobs fail at once with the reason, never retried.
  * - Draining (SIGTERM): no new job is taken; running ones finish, or are handed back to the queue
  *   when the deadline passes, and the process must then exit.
@@ -149,6 +150,8 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
     log.error({ jobId: job.id, attempt: job.attemptsMade, err: error.message }, final ? "job failed; not retried" : "job failed; retried with backoff");
   });
   worker.on("stalled", (jobId) => log.warn({ jobId }, "job stalled (its worker stopped); handed to another worker"));
+  // Redis away for longer than the lease looks like a crash: the job may run again on another worker.
+  worker.on("lockRenewalFailed", (jobIds) => log.warn({ jobIds }, "job lease lost (Redis was away longer than the lease); another worker may run the job again, from the state on GitHub"));
 
   async function drain(deadlineMs: number): Promise<"finished" | "handed-back"> {
     if ((await within(worker.close(), deadlineMs)) === "done") {
