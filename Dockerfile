@@ -6,12 +6,13 @@
 #
 # The environment it needs is described in docs/installing.md.
 
-# Build: every dependency, then TypeScript compiled to dist/ (`npm ci` runs the `prepare` script).
+# Build: every dependency, then TypeScript compiled to dist/ and the CLI bundled (`npm run build`).
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 COPY bin ./bin
 COPY src ./src
+COPY scripts/build-cli.ts ./scripts/
 RUN npm ci --ignore-scripts && npm run build
 
 # Production dependencies only; no install scripts (nothing here is compiled from source).

@@ -122,16 +122,16 @@ function newest(dir: string): number {
   return latest;
 }
 
-/** The CLI runs from dist/, as installed: rebuild it when a source file is newer. */
+/** The CLI runs from dist/ (its bundle), as installed: rebuild it when a source file is newer. */
 export function ensureBuilt(): void {
   let built = 0;
   try {
-    built = statSync(join(repoRoot, "dist", "cli.js")).mtimeMs;
+    built = statSync(join(repoRoot, "dist", "bundle", "selfharness.js")).mtimeMs;
   } catch {
     built = 0;
   }
   if (built >= newest(join(repoRoot, "src"))) return;
   process.stderr.write("bench: building dist/ ...\n");
-  const run = spawnSync(process.execPath, [join(repoRoot, "node_modules", "typescript", "bin", "tsc"), "-p", join(repoRoot, "tsconfig.build.json")], { stdio: "inherit" });
+  const run = spawnSync("npm", ["run", "-s", "build"], { cwd: repoRoot, stdio: "inherit" });
   if (run.status !== 0) throw new Error("the build failed");
 }

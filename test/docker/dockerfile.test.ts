@@ -94,9 +94,11 @@ describe("the Dockerfile", () => {
     expect(fromStages.map((c) => `${c.from} ${c.sources.join(" ")}`).sort()).toEqual(["build /app/dist", "deps /app/node_modules"]);
     expect(stage("build").instructions.find((i) => i.op === "WORKDIR")!.args).toBe("/app");
     expect(tsBuild.compilerOptions.outDir).toBe("dist");
-    // The build stage has everything the compiler reads.
+    // The build stage has everything the build reads: the compiler's inputs and the CLI's bundler script.
     const built = copies(stage("build")).flatMap((c) => c.sources);
-    for (const needed of ["package.json", "package-lock.json", "tsconfig.json", "tsconfig.build.json", "src"]) expect(built).toContain(needed);
+    for (const needed of ["package.json", "package-lock.json", "tsconfig.json", "tsconfig.build.json", "src", "scripts/build-cli.ts"]) expect(built).toContain(needed);
+    const pkg = JSON.parse(read("package.json")) as { scripts: Record<string, string> };
+    expect(pkg.scripts.build).toContain("scripts/build-cli.ts");
   });
 
   it("runs what the build produces: the Probot app, and `selfharness worker` from the same image", () => {

@@ -1,30 +1,13 @@
-import { cp, readdir, readFile, writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { readTrials, streamTrials, isIngestError } from "../../src/traces/index.js";
 import { closeTrialPool, LOCAL_FIRST, trialPoolStats, workerCount } from "../../src/traces/trial-pool.js";
 import type { IngestResult, Trial } from "../../src/traces/types.js";
-import { fixtures, hasRealTraces, NO_REAL_TRACES, realTraces } from "./paths.js";
+import { FIXTURE_RUN as RUN, largeRun } from "./large-run.js";
+import { hasRealTraces, NO_REAL_TRACES, realTraces } from "./paths.js";
 import { useWorkDir } from "./work-dir.js";
-
-const RUN = resolve(fixtures, "tb1/results/example-bench@0.2.0/2026-02-10__09-00-00");
-
-/** A Terminal-Bench 1 run of `copies` trials of each of the fixture's tasks: far more than LOCAL_FIRST. */
-async function largeRun(dir: string, copies: number): Promise<string> {
-  const run = join(dir, "2026-02-10__09-00-00");
-  await cp(RUN, run, { recursive: true });
-  for (const task of (await readdir(run, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name)) {
-    const [trial] = await readdir(join(run, task));
-    for (let k = 2; k <= copies; k++) {
-      const name = trial!.replace(".1-of-1.", `.${k}-of-${copies}.`);
-      await cp(join(run, task, trial!), join(run, task, name), { recursive: true });
-      const file = join(run, task, name, "results.json");
-      await writeFile(file, (await readFile(file, "utf8")).replaceAll(trial!, name));
-    }
-  }
-  return run;
-}
 
 async function readWith(workers: number, paths: string[]): Promise<IngestResult> {
   await closeTrialPool();
