@@ -2,7 +2,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import type { Command } from "commander";
 import type { LoopContext } from "../loop/host.js";
 import { findWeakness, mineSummaries, trialSummarizer } from "../loop/mine.js";
-import { LABEL_CLASSES, type LabelEntry } from "../mine/label.js";
+import type { LabelEntry } from "../mine/label.js";
 import type { MineResult, TrialSummary, Weakness } from "../mine/index.js";
 import { isIngestError, streamTrials } from "../traces/index.js";
 import type { Trial } from "../traces/types.js";
@@ -38,6 +38,8 @@ async function readLabelCache(file: string): Promise<Map<string, LabelEntry>> {
     throw new UsageError(`label cache ${file} is not valid JSON: ${(error as Error).message}`);
   }
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new UsageError(`label cache ${file} must be a JSON object keyed by trial id`);
+  // The labeller's module (and zod with it) is loaded only when labels are asked for.
+  const { LABEL_CLASSES } = await import("../mine/label.js");
   const known = new Set<string>(LABEL_CLASSES);
   const cache = new Map<string, LabelEntry>();
   for (const [id, entry] of Object.entries(parsed as Record<string, { kind?: unknown; evidence?: unknown }>)) {

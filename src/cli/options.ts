@@ -1,6 +1,7 @@
 import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { InvalidArgumentError, Option, type Command } from "commander";
+import { defaultConfig } from "../config/defaults.js";
 import { CONFIG_PATH } from "../config/path.js";
 import type { SelfharnessConfig } from "../config/schema.js";
 import { INPUT_FORMATS, type InputFormat } from "../traces/formats.js";
@@ -53,22 +54,16 @@ export function wholeNumber(min: number) {
 export async function loadCliConfig(options: ConfigOptions): Promise<SelfharnessConfig> {
   await requireFolder(options.repo, "--repo");
   const file = options.config ?? path.join(options.repo, CONFIG_PATH);
-  // The schema (and zod with it) is loaded only by the commands that take a configuration.
-  const { formatProblems, validateConfig } = await import("../config/validate.js");
   let text: string;
   try {
     text = await readFile(file, "utf8");
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ENOENT" && options.config === undefined) {
-      const defaults = validateConfig({}, file);
-      if (defaults.ok) return defaults.config;
-      throw new UsageError(formatProblems(defaults.problems));
-    }
+    if (code === "ENOENT" && options.config === undefined) return defaultConfig();
     throw new UsageError(`${file}: cannot be read: ${code === "ENOENT" ? "no such file" : (error as Error).message}`);
   }
-  // The YAML parser is loaded only for a file to parse: most runs have none.
-  const { parseConfig } = await import("../config/load.js");
+  // The YAML parser and the schema (zod with it) are loaded only for a file to parse: most runs have none.
+  const { formatProblems, parseConfig } = await import("../config/load.js");
   const parsed = parseConfig(text, file);
   if (!parsed.ok) throw new UsageError(`invalid configuration\n${formatProblems(parsed.problems)}`);
   return parsed.config;

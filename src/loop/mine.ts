@@ -1,7 +1,7 @@
 import { splitTasks } from "../gate/split.js";
 // The mining modules themselves, not the mine/ index: that would load the evidence builder and its tokenizer.
 import { mineWeaknesses } from "../mine/cluster.js";
-import { labelFailures, type LabelResult } from "../mine/label.js";
+import type { LabelResult } from "../mine/label.js";
 import { heldOutSummary, summarizeTrial, type TrialSummary } from "../mine/summary.js";
 import type { Finding, MineResult, Weakness } from "../mine/types.js";
 import { breathe } from "../traces/pace.js";
@@ -95,6 +95,8 @@ export async function mineSummaries(ctx: LoopContext, summaries: TrialSummary[],
 
 async function modelLabels(ctx: LoopContext, summaries: TrialSummary[], heldOut: string[], log?: Log): Promise<LabelResult | undefined> {
   if (!labellingOn(ctx)) return undefined;
+  // Loaded only when labelling is on: it loads zod, which checks the model's answers.
+  const { labelFailures } = await import("../mine/label.js");
   const result = await labelFailures(summaries, { llm: ctx.llm, budget: ctx.config.mine.labelBudget, cache: ctx.labelCache, heldOut });
   while (ctx.labelCache.size > LABEL_CACHE_SIZE) ctx.labelCache.delete(ctx.labelCache.keys().next().value!);
   if (result.errors.length > 0) log?.warn({ errors: result.errors.slice(0, 5) }, "some failures could not be labelled by the model");

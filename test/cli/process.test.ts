@@ -49,6 +49,13 @@ describe("selfharness as a process", () => {
     expect(ingest.modules.filter((m) => /^(src\/config\/(schema|validate)\.ts|package zod)$/.test(m))).toEqual([]);
   });
 
+  it("mines without a configuration file without loading the configuration's schema or zod", () => {
+    const mine = modulesLoaded(["mine", "--repo", dir, traces]);
+    expect(mine.status).toBe(0);
+    expect(mine.modules).toContain("src/mine/cluster.ts");
+    expect(mine.modules.filter((m) => /^(src\/config\/(schema|validate|load)\.ts|src\/mine\/label\.ts|package (zod|yaml))$/.test(m))).toEqual([]);
+  });
+
   it("prints its version", () => {
     const pkg = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as { version: string };
     const result = spawnSync(process.execPath, ["--import", "tsx", CLI, "--version"], { cwd: ROOT, encoding: "utf8" });

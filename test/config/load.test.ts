@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { defaultConfig } from "../../src/config/defaults.js";
 import { formatProblems, parseConfig } from "../../src/config/load.js";
 
 describe("parseConfig", () => {
@@ -14,6 +15,18 @@ describe("parseConfig", () => {
     expect(result.config.eval.conclusions).toEqual(["success", "failure", "timed_out", "neutral"]);
     expect(result.config.regression.approval).toBe("code");
     expect(result.config.dashboard.enabled).toBe(true);
+  });
+
+  it("fills the same defaults as a repository without a configuration file gets, each time a copy of its own", () => {
+    const empty = parseConfig("");
+    expect(empty.ok && empty.config).toEqual(defaultConfig());
+    const mine = defaultConfig();
+    mine.split.heldOut.push("build-cache");
+    mine.gate.sequential.stages[0] = 9;
+    expect(defaultConfig().split.heldOut).toEqual([]);
+    expect(defaultConfig().gate.sequential.stages).toEqual([1, 2, 2]);
+    const again = parseConfig("");
+    expect(again.ok && again.config.gate.sequential.stages).toEqual([1, 2, 2]);
   });
 
   it("keeps the values it is given", () => {
