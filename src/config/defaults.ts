@@ -3,7 +3,7 @@ import type { SelfharnessConfig } from "./schema.js";
 /**
  * Every default of `.github/selfharness.yml`, as plain data: the schema (schema.ts) takes its defaults
  * from here, and a command run without a configuration file takes them as they are (`defaultConfig`),
- * without loading the schema and zod (a third of a small run's time). Keys that have no default
+ * without loading the schema and zod (a fifth of a small run's time). Keys that have no default
  * (`propose.model`, the harness surfaces, the guards' reasons) are absent. Typed by inference, not by
  * the schema's type, which is made from these values.
  */
