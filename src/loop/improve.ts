@@ -45,12 +45,18 @@ export async function improve(host: Host, ctx: LoopContext, trigger: EvalRun, op
     return { status: "skipped", kind, reason, ...learnt };
   };
 
+  /** Whether the open proposals rule this run out: it led to one already, or the limit is reached. */
+  const blockedBy = (open: PullRequest[]) => {
+    const blocked = openProposalsBlock(trigger, open, config.limits.maxOpenPRs);
+    // A weakness asked for by name is new work even when this run led to a proposal already.
+    return blocked && !(blocked.kind === "handled" && options.weakness !== undefined) ? blocked : null;
+  };
+
   const open = await host.proposals("open");
   // Finish what was started before proposing more: a proposal whose validation never started.
   await resumeValidation(host, ctx, open);
-  const blockedNow = openProposalsBlock(trigger, open, config.limits.maxOpenPRs);
-  // A weakness asked for by name is new work even when this run led to a proposal already.
-  if (blockedNow && !(blockedNow.kind === "handled" && options.weakness !== undefined)) return skip(blockedNow.kind, blockedNow.reason);
+  const blockedNow = blockedBy(open);
+  if (blockedNow) return skip(blockedNow.kind, blockedNow.reason);
   // A delivery replayed after its proposal was closed or merged (a restart forgets every delivery)
   // is recognised from the state on GitHub too.
   const closed = options.closed ?? (await host.proposals("closed"));
@@ -92,6 +98,11 @@ export async function improve(host: Host, ctx: LoopContext, trigger: EvalRun, op
   }
   if (!drafted.ok) return skip("no-candidate", drafted.reason, { mined, weakness, ...(drafted.result ? { result: drafted.result } : {}) });
   const { draft } = drafted;
+  // Mining and the model take a while. Another run of the same delivery may have opened the proposal
+  // meanwhile: a job handed to a second worker when Redis was away longer than its lease, or a second
+  // replica. Opening it again would move its branch and start a second validation.
+  const blockedLate = blockedBy(await host.proposals("open"));
+  if (blockedLate) return skip(blockedLate.kind, blockedLate.reason, { mined, weakness });
 
   const slug = weaknessSlug(weakness);
   const state: ProposalState = {

@@ -135,6 +135,8 @@ function mockEvalFlow(options: FlowOptions = {}): Flow {
   if (options.expectPR === false) return { gh, runId, headSha, olderRunId, branch: BRANCH };
 
   mockHarnessBlobs(gh, blobs);
+  // The open proposals again, with the draft in hand: another run of the delivery may have opened it meanwhile.
+  gh.get(`${R}/pulls`).query({ state: "open", per_page: "100", sort: "created", direction: "desc" }).reply(200, []);
   gh.get(`${R}/labels/selfharness`).reply(404, { message: "Not Found" });
   gh.post(`${R}/labels`, (b) => b.name === "selfharness").reply(201, { id: 1, name: "selfharness", color: "5319e7" });
   gh.get(`${R}/labels/agent-harness`).reply(200, { id: 2, name: "agent-harness", color: "ededed" });
@@ -228,6 +230,7 @@ describe("a failed eval run becomes a pull request", () => {
       `GET ${R}/actions/runs/${flow.olderRunId}/artifacts`,
       expect.stringMatching(/\/git\/blobs\//),
       expect.stringMatching(/\/git\/blobs\//),
+      `GET ${R}/pulls`,
       `GET ${R}/labels/selfharness`,
       `POST ${R}/labels`,
       `GET ${R}/labels/agent-harness`,

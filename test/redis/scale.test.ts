@@ -131,7 +131,7 @@ describe.skipIf(redisSkipReason)("worker processes on Redis", () => {
     }
   }, 400_000);
 
-  it("loses Redis for longer than a job's lease: the job is handed on while it runs, and the run still gets one pull request", async () => {
+  it("loses Redis for longer than a job's lease: the job is handed on while it runs, and the run still gets one pull request and one validation", async () => {
     const rw = await RedisWorld.start();
     try {
       const { world } = rw;
@@ -160,6 +160,8 @@ describe.skipIf(redisSkipReason)("worker processes on Redis", () => {
       expect(opened.length).toBeGreaterThanOrEqual(1);
       expect(world.repo.pulls()).toHaveLength(1);
       expect(new Set(opened.map((l) => (l.obj as { pr: number }).pr))).toEqual(new Set([world.repo.pulls()[0]!.number]));
+      // One validation: the candidate's and the baseline's regression runs, dispatched once.
+      expect(world.repo.dispatches).toHaveLength(2);
       expect(await rw.queue.getJobCounts("failed")).toEqual({ failed: 0 });
       expect(world.gh.violations).toEqual([]);
     } finally {

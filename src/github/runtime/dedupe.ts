@@ -5,9 +5,9 @@
  *
  * Limits: the memory is per process and forgets after the TTL. With REDIS_URL the deduplication across
  * processes is the Redis queue's: a job's id is the same key, and Redis keeps one job per id for a
- * day. Across replicas without Redis the GitHub state is the
- * guard: before opening a pull request the eval handler looks for an open proposal whose metadata
- * records the same trigger run and attempt, and a branch that already exists is reused rather than
+ * day. Across replicas without Redis the GitHub state is the guard: before mining, and again just
+ * before opening a pull request, the eval handler looks for an open proposal whose metadata records
+ * the same trigger run and attempt, and a branch that already exists is reused rather than
  * duplicated. Two replicas handling the same delivery within the same seconds can still both mine;
  * at most one pull request per branch results, since GitHub refuses a second PR for the same head.
  */
