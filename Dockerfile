@@ -12,7 +12,7 @@ WORKDIR /app
 COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 COPY bin ./bin
 COPY src ./src
-COPY scripts/build-cli.ts ./scripts/
+COPY scripts/build-cli.ts scripts/bundle-options.ts ./scripts/
 RUN npm ci --ignore-scripts && npm run build
 
 # Production dependencies only; no install scripts (nothing here is compiled from source).

@@ -6,19 +6,13 @@
 import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { build, type BuildOptions } from "esbuild";
+import { NODE_BUNDLE } from "./bundle-options.js";
 
 export const ACTION_BUNDLE = fileURLToPath(new URL("../action/index.mjs", import.meta.url));
 
 export const actionBuildOptions: BuildOptions = {
+  ...NODE_BUNDLE,
   entryPoints: [fileURLToPath(new URL("../src/action/main.ts", import.meta.url))],
-  bundle: true,
-  platform: "node",
-  target: "node20",
-  format: "esm",
-  // Some bundled packages are CommonJS and require Node's modules; an ES module has no `require` of its own.
-  banner: { js: 'import { createRequire as __createRequire } from "node:module";\nconst require = __createRequire(import.meta.url);' },
-  legalComments: "none",
-  logLevel: "warning",
   write: false,
 };
 

@@ -96,7 +96,7 @@ describe("the Dockerfile", () => {
     expect(tsBuild.compilerOptions.outDir).toBe("dist");
     // The build stage has everything the build reads: the compiler's inputs and the CLI's bundler script.
     const built = copies(stage("build")).flatMap((c) => c.sources);
-    for (const needed of ["package.json", "package-lock.json", "tsconfig.json", "tsconfig.build.json", "src", "scripts/build-cli.ts"]) expect(built).toContain(needed);
+    for (const needed of ["package.json", "package-lock.json", "tsconfig.json", "tsconfig.build.json", "src", "scripts/build-cli.ts", "scripts/bundle-options.ts"]) expect(built).toContain(needed);
     const pkg = JSON.parse(read("package.json")) as { scripts: Record<string, string> };
     expect(pkg.scripts.build).toContain("scripts/build-cli.ts");
   });

@@ -36,6 +36,14 @@ async function until(condition: () => boolean, what: string, timeoutMs = 60_000)
   }
 }
 
+/** One proposal pull request, validated once (the candidate's and the baseline's regression runs), nothing failed. */
+async function expectOneValidatedProposal(rw: RedisWorld): Promise<void> {
+  expect(rw.world.repo.pulls()).toHaveLength(1);
+  expect(rw.world.repo.dispatches).toHaveLength(2);
+  expect(await rw.queue.getJobCounts("failed")).toEqual({ failed: 0 });
+  expect(rw.world.gh.violations).toEqual([]);
+}
+
 describe.skipIf(redisSkipReason)("worker processes on Redis", () => {
   it("finishes the job of a worker killed in the middle of it (SIGKILL), with exactly one pull request", async () => {
     const rw = await RedisWorld.start();
@@ -54,13 +62,10 @@ describe.skipIf(redisSkipReason)("worker processes on Redis", () => {
       const b = await rw.spawnWorker("b");
       await rw.settled();
       await world.deliverPushes();
-      expect(world.repo.pulls()).toHaveLength(1);
       expect(outcomesOf(a.logs, runs[2]!)).toEqual([]);
       expect(outcomesOf(b.logs, runs[2]!)).toEqual(["proposal pull request opened"]);
       expect(b.logs.some((l) => l.msg.startsWith("job stalled"))).toBe(true);
-      expect(world.repo.dispatches).toHaveLength(2);
-      expect(await rw.queue.getJobCounts("failed")).toEqual({ failed: 0 });
-      expect(world.gh.violations).toEqual([]);
+      await expectOneValidatedProposal(rw);
     } finally {
       await rw.dispose();
     }
@@ -158,12 +163,8 @@ describe.skipIf(redisSkipReason)("worker processes on Redis", () => {
       expect(logs.some((l) => l.msg.startsWith("job stalled"))).toBe(true);
       const opened = logs.filter((l) => l.msg === "proposal pull request opened" && (l.obj as { runId?: number }).runId === runs[2]);
       expect(opened.length).toBeGreaterThanOrEqual(1);
-      expect(world.repo.pulls()).toHaveLength(1);
+      await expectOneValidatedProposal(rw);
       expect(new Set(opened.map((l) => (l.obj as { pr: number }).pr))).toEqual(new Set([world.repo.pulls()[0]!.number]));
-      // One validation: the candidate's and the baseline's regression runs, dispatched once.
-      expect(world.repo.dispatches).toHaveLength(2);
-      expect(await rw.queue.getJobCounts("failed")).toEqual({ failed: 0 });
-      expect(world.gh.violations).toEqual([]);
     } finally {
       await rw.dispose();
     }
