@@ -58,6 +58,12 @@ describe("Terminal-Bench transcripts", () => {
     expect(exitCodeIn("RETURN CODE: 4")).toBe(4);
     expect(exitCodeIn("EXIT STATUS=2")).toBe(2);
     expect(exitCodeIn("Ex\u0131t code 5")).toBeUndefined();
+    // A long output is read at its head and its tail, never in the middle.
+    const filler = "x".repeat(5000);
+    expect(exitCodeIn(`<returncode>2</returncode>\n${filler}`)).toBe(2);
+    expect(exitCodeIn(`${filler}\nExit code: 7`)).toBe(7);
+    expect(exitCodeIn(`<returncode>2</returncode>\n${filler}\nexit status 9`)).toBe(9);
+    expect(exitCodeIn(`${filler}\nexit code 3\n${filler}`)).toBeUndefined();
   });
 });
 
