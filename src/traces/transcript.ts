@@ -121,10 +121,10 @@ export function exitCodeIn(output: string | undefined): number | undefined {
   if (!output) return undefined;
   // Harnesses print the code first (<returncode>) or last ("exit code 1"): the middle is never scanned.
   const sample = output.length > 4096 ? `${output.slice(0, 512)}\n${output.slice(-2048)}` : output;
-  // Every pattern holds "exit" or "return" (the fourth in any case, where a dotless ı matches an i):
-  // native searches rule out most outputs before five regexes step through them.
+  // Every pattern holds "exit" or "return", the fourth in any case of ASCII letters (its case folding
+  // maps no other letter onto one): native searches rule out most outputs before five regexes run.
   const lower = sample.toLowerCase();
-  if (!lower.includes("exit") && !lower.includes("return") && !lower.includes("\u0131")) return undefined;
+  if (!lower.includes("exit") && !lower.includes("return")) return undefined;
   let found: { at: number; code: number } | undefined;
   for (const pattern of EXIT_CODE_PATTERNS) {
     for (const match of sample.matchAll(pattern)) {

@@ -121,9 +121,9 @@ function send(target: PoolWorker, job: TrialJob, here: ReadHere): Promise<TrialJ
 /**
  * Jobs a worker may hold before this thread takes the next one itself: as many as a reader has in
  * flight, so that once workers run, this thread reads nothing and only mines and writes what they
- * send back. A worker reads with blocking calls (files.ts) and outpaces this thread's promise-based
- * reads; when this thread took a share, it was the one both waited on (TB1 and Harbor runs of 400
- * trials on 2 cores: 20-30% slower).
+ * send back. When this thread took a share, it was the one both waited on: a fixed share was 20-30%
+ * slower (TB1 and Harbor runs of 400 trials on 2 cores), and reading only while it would otherwise
+ * wait still cost Harbor's `ingest --json`, whose writing keeps this thread busy, 13%.
  */
 const WORKER_QUEUE = READ_AHEAD;
 

@@ -46,14 +46,14 @@ describe("selfharness as a process", () => {
     const ingest = modulesLoaded(["ingest", "--json", traces]);
     expect(ingest.status).toBe(0);
     expect(ingest.modules).toContain("src/traces/harbor.ts");
-    expect(ingest.modules.filter((m) => /^(src\/config\/(schema|validate)\.ts|package zod)$/.test(m))).toEqual([]);
+    expect(ingest.modules.filter((m) => /^(src\/config\/(schema|load)\.ts|package zod)$/.test(m))).toEqual([]);
   });
 
   it("mines without a configuration file without loading the configuration's schema or zod", () => {
     const mine = modulesLoaded(["mine", "--repo", dir, traces]);
     expect(mine.status).toBe(0);
     expect(mine.modules).toContain("src/mine/cluster.ts");
-    expect(mine.modules.filter((m) => /^(src\/config\/(schema|validate|load)\.ts|src\/mine\/label\.ts|package (zod|yaml))$/.test(m))).toEqual([]);
+    expect(mine.modules.filter((m) => /^(src\/config\/(schema|load)\.ts|src\/mine\/label\.ts|package (zod|yaml))$/.test(m))).toEqual([]);
   });
 
   it("prints its version", () => {
