@@ -1,7 +1,6 @@
 import type { Trial } from "../traces/types.js";
-import { terminalText } from "../traces/terminal.js";
 import { missingPaths } from "./signals.js";
-import { verifierText } from "./verifier.js";
+import { verifierScreen, verifierText } from "./verifier.js";
 
 /** A verifier-side error: one that no output of the agent can fix, as far as the instruction shows. */
 export interface VerifierSideError {
@@ -30,7 +29,7 @@ function seenByAgent(trial: Trial): string {
 }
 
 export function verifierSideError(trial: Trial): VerifierSideError | undefined {
-  const output = terminalText(trial.verifierOutput ?? "");
+  const output = verifierScreen(trial);
   const collection = COLLECTION.exec(output);
   if (collection) return { key: "collection", reason: `the test module fails to import (${collection[0].trim().slice(0, 120)})` };
   const text = verifierText(trial);

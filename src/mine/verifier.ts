@@ -5,9 +5,25 @@ export function failedTests(trial: Trial): TestResult[] {
   return (trial.tests ?? []).filter((t) => t.status === "failed");
 }
 
+/**
+ * The verifier's output as cleaned text. The summary and several detectors read it for each trial;
+ * cleaning it once instead of each time cut summarising a Terminal-Bench 1 run by a quarter. The
+ * last answer is kept for the same output, compared by value: a changed trial is cleaned afresh.
+ */
+let lastOutput: string | undefined;
+let lastText = "";
+export function verifierScreen(trial: Trial): string {
+  const output = trial.verifierOutput ?? "";
+  if (output !== lastOutput) {
+    lastText = terminalText(output);
+    lastOutput = output;
+  }
+  return lastText;
+}
+
 /** The verifier's short test summary lines (`FAILED tests/test_x.py::test_name - ...`). */
 export function summaryLines(trial: Trial): string[] {
-  return terminalText(trial.verifierOutput ?? "")
+  return verifierScreen(trial)
     .split("\n")
     .filter((l) => /^(?:FAILED|ERROR)\s/.test(l));
 }
@@ -35,7 +51,7 @@ export function verifierText(trial: Trial): string {
   const lines = failed.some((t) => !t.message) ? summaryLines(trial) : [];
   const messages = failed.map((t) => testMessage(trial, t, lines) ?? "").filter(Boolean);
   if (messages.length > 0) return messages.join("\n");
-  const output = terminalText(trial.verifierOutput ?? "");
+  const output = verifierScreen(trial);
   const failures = output.split("\n").filter((line) => FAILURE_LINE.test(line));
   return failures.length > 0 ? failures.join("\n") : output;
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { terminalCause, testMessage, verifierText } from "../../src/mine/verifier.js";
+import { terminalCause, testMessage, verifierScreen, verifierText } from "../../src/mine/verifier.js";
+import { terminalText } from "../../src/traces/terminal.js";
 import { failing, passing, trial } from "./build.js";
 
 const cause = (fields: Parameters<typeof trial>[0], timedOut = false) => terminalCause(trial(fields), timedOut);
@@ -30,5 +31,18 @@ describe("terminalCause", () => {
     const noTests = trial({ task: "fix-git", verifierOutput });
     expect(verifierText(noTests)).not.toContain("Installed 14 packages");
     expect(terminalCause(noTests, false)).toBe("assertion-failed");
+  });
+});
+
+describe("verifierScreen", () => {
+  it("cleans each trial's own output, asked in turn and asked again after the trial changed", () => {
+    const first = trial({ task: "a", verifierOutput: "\u001b[31mFAILED\u001b[0m tests/test_a.py::test_a - AssertionError: one\r" });
+    const second = trial({ task: "b", verifierOutput: "\u001b[31mFAILED\u001b[0m tests/test_b.py::test_b - KeyError: 'two'\r" });
+    for (const t of [first, second, first, first, second]) expect(verifierScreen(t)).toBe(terminalText(t.verifierOutput!));
+    first.verifierOutput = "E   assert 3 == 4";
+    expect(verifierScreen(first)).toBe("E   assert 3 == 4");
+    expect(verifierText(first)).toBe("E   assert 3 == 4");
+    delete first.verifierOutput;
+    expect(verifierScreen(first)).toBe("");
   });
 });
