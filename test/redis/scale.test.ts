@@ -1,8 +1,9 @@
 /**
  * Workers as real processes on a real Redis: one killed in the middle of a job (another finishes it),
  * the load test's 500-delivery burst shared by two workers (every distinct run handled once, never
- * two jobs of the repository at the same time), Redis lost for less and for longer than a job's lease,
- * and draining on SIGTERM.
+ * two jobs of the repository at the same time), Redis lost for less and for longer than a job's lease
+ * (a job handed back to the process still running it is retried when that run fails), and draining
+ * on SIGTERM.
  * Assertions are about what happened, never how fast: figures are in `npm run bench -- scale`.
  */
 import { describe, expect, it } from "vitest";
@@ -152,7 +153,7 @@ describe.skipIf(redisSkipReason)("worker processes on Redis", () => {
       await new Promise((resolve) => setTimeout(resolve, 2000));
       await rw.redis.start();
       // Both runs of the job end: the one that lost its lease, and the one it was handed to (on the
-      // other process, or on the same one, where the in-process claim answers at once).
+      // other process, or on the same one, where it waits for the first and takes its outcome).
       const done = () => rw.allWorkerLogs().filter((l) => l.msg === "job done" && (l.obj as { jobId?: string }).jobId === job);
       await until(() => done().length >= 2, "both runs of the job to end");
       await rw.settled();
@@ -169,6 +170,36 @@ describe.skipIf(redisSkipReason)("worker processes on Redis", () => {
       await rw.dispose();
     }
   }, 120_000);
+
+  it("loses Redis for longer than a job's lease on the only worker, whose first run of the job then fails: the job is retried and the run gets its pull request", async () => {
+    const rw = await RedisWorld.start();
+    try {
+      const { world } = rw;
+      const timings = { ...TEST_TIMINGS, lockMs: 800, stalledCheckMs: 300 };
+      const a = await rw.spawnWorker("a", { timings });
+      world.model.enqueue({ delayMs: 6_000, then: candidatesAnswer([RETRY_FIX]) }, candidatesAnswer([RETRY_FIX]));
+      const runs = await world.failingEvalRuns();
+      const job = `workflow_run#${runKey("octo-org/agent", runs[2]!, 1)}`;
+      expect((await world.app.send("workflow_run", workflowRunCompleted(world.repo, runs[2]!))).status).toBe(200);
+      await until(() => world.model.requests.length === 1, "the worker to ask the model");
+      // Mining is done; writing the proposal will fail, past Octokit's own retries.
+      world.gh.fault("POST /repos/{owner}/{repo}/git/trees", { status: 500 }, 50);
+      await rw.redis.stop();
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      await rw.redis.start();
+      await until(() => a.logs.some((l) => l.msg === "job failed; retried with backoff"), "the job's failure to be recorded", 90_000);
+      world.gh.clearFaults();
+      await rw.settled();
+      await world.deliverPushes();
+
+      expect(a.logs.some((l) => l.msg.startsWith("job lease lost"))).toBe(true);
+      expect(a.logs.filter((l) => l.msg.startsWith("job handed back while this process still runs it")).map((l) => (l.obj as { jobId: string }).jobId)).toEqual([job]);
+      expect(a.logs.some((l) => l.msg === "workflow run already handled (redelivery or concurrent delivery)")).toBe(false);
+      await expectOneValidatedProposal(rw);
+    } finally {
+      await rw.dispose();
+    }
+  }, 180_000);
 
   it("drains on SIGTERM: a running job finishes before the worker exits; past the deadline it is handed back and another worker finishes it", async () => {
     const rw = await RedisWorld.start();

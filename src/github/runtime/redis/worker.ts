@@ -94,32 +94,57 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
     }
   }
 
+  /**
+   * This process's runs of each job. A job whose lease ran out while it ran (Redis away longer than
+   * the lease) may come back to this same process: the handlers' in-process claim would answer it
+   * "already handled" at once, and BullMQ would record it done even if the first run then failed,
+   * which it could no longer report (its lease is gone). The second run waits for the first and
+   * takes its outcome instead, so a failure is retried like any other.
+   */
+  const runs = new Map<string, Promise<JobResult>>();
+
   async function processJob(job: Job<DeliveryJob>, token?: string): Promise<JobResult> {
     const parsed = parseDeliveryJob(job.data);
     if (!parsed.ok) throw new UnrecoverableError(`malformed job ${job.id}: ${parsed.reason}`);
     if (!token || !job.id) throw new UnrecoverableError(`job ${job.id} taken without a lock token`);
-    const repo = lockedRepositoryOf(parsed.job);
-    const owner = `${job.id}@${token}`;
+    const earlier = runs.get(job.id);
+    if (earlier) {
+      log.warn({ jobId: job.id }, "job handed back while this process still runs it; its outcome is this run's");
+      const result = await earlier;
+      log.debug({ jobId: job.id, joined: true }, "job done");
+      return result;
+    }
+    const run = work(job, parsed.job, token, job.id);
+    runs.set(job.id, run);
+    try {
+      return await run;
+    } finally {
+      runs.delete(job.id);
+    }
+  }
+
+  async function work(job: Job<DeliveryJob>, data: DeliveryJob, token: string, id: string): Promise<JobResult> {
+    const repo = lockedRepositoryOf(data);
+    const owner = `${id}@${token}`;
     if (repo) {
-      const lock = await locks.acquire(repo, owner, job.id, job.timestamp);
+      const lock = await locks.acquire(repo, owner, id, job.timestamp);
       if (!lock.acquired) {
         log.debug({ jobId: job.id, repo, waitMs: lock.waitMs }, "repository busy; job parked");
         await job.moveToDelayed(Date.now() + lock.waitMs, token);
         throw new DelayedError();
       }
     }
-    running.set(job.id, { job, token, repo, owner });
+    running.set(id, { job, token, repo, owner });
     const renewal = repo ? locks.keepAlive(repo, owner, log) : null;
     const startedAt = Date.now();
     try {
-      const { job: data } = parsed;
       const outcome = await deliver(probot, { id: data.delivery, name: data.event, payload: data.payload });
       if (outcome.failures.length > 0) throw new Error(`work failed (attempt ${job.attemptsMade + 1} of ${job.opts.attempts ?? 1}): ${describeFailures(outcome)}`);
       log.debug({ jobId: job.id, repo, startedAt, endedAt: Date.now() }, "job done");
       return { jobs: outcome.jobs, released: outcome.released };
     } finally {
       renewal?.stop();
-      running.delete(job.id);
+      running.delete(id);
       if (repo) {
         await locks
           .release(repo, owner)
