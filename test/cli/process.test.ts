@@ -1,9 +1,10 @@
 /**
  * The CLI as a process, the way people run it: `--help` loads none of the heavy layers, `--version`
- * answers, and a reader that goes away (`| head`) ends the output quietly.
+ * answers, output to a file is output to a pipe, and a reader that goes away (`| head`) ends the
+ * output quietly.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -60,6 +61,24 @@ describe("selfharness as a process", () => {
     const pkg = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as { version: string };
     const result = spawnSync(process.execPath, ["--import", "tsx", CLI, "--version"], { cwd: ROOT, encoding: "utf8" });
     expect([result.status, result.stdout.trim()]).toEqual([0, pkg.version]);
+  });
+
+  it("writes the same output to a file as to a pipe, and reports a file it cannot write to", () => {
+    const piped = spawnSync(process.execPath, ["--import", "tsx", CLI, "ingest", "--json", traces], { cwd: ROOT, encoding: "utf8" });
+    expect(piped.status).toBe(0);
+    const file = path.join(dir, "trials.json");
+    const out = openSync(file, "w");
+    const written = spawnSync(process.execPath, ["--import", "tsx", CLI, "ingest", "--json", traces], { cwd: ROOT, stdio: ["ignore", out, "pipe"], encoding: "utf8" });
+    closeSync(out);
+    expect(written.status).toBe(0);
+    expect(readFileSync(file, "utf8")).toBe(piped.stdout);
+    expect((JSON.parse(piped.stdout) as { totals: { trials: number } }).totals.trials).toBeGreaterThan(0);
+    // Standard output open for reading only: every write fails, and the command says so.
+    const readOnly = openSync(file, "r");
+    const refused = spawnSync(process.execPath, ["--import", "tsx", CLI, "ingest", "--json", traces], { cwd: ROOT, stdio: ["ignore", readOnly, "pipe"], encoding: "utf8" });
+    closeSync(readOnly);
+    expect(refused.status).not.toBe(0);
+    expect(refused.stderr).toMatch(/EBADF/);
   });
 
   it.skipIf(spawnSync("bash", ["--version"]).status !== 0)("ends quietly when the reader of its output goes away (ingest --json | head)", () => {
