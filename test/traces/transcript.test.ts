@@ -74,3 +74,29 @@ describe("exit codes in long outputs", () => {
     expect(exitCodeIn(`${middle}[The command completed with exit code 1.]`)).toBe(1);
   });
 });
+
+describe("the exit-code search's first look", () => {
+  // What exitCodeIn read before: every pattern run over a sample holding "exit" or "return" once lower-cased.
+  const PATTERNS = [/\[The command completed with exit code (-?\d+)\.?\]/g, /<returncode>\s*(-?\d+)\s*<\/returncode>/g, /<exit_code>\s*(-?\d+)\s*<\/exit_code>/g, /(?:^|\n)\s*(?:exit code|exit status|exit_code|returncode|return code)\s*[:=]?\s*(-?\d+)\b/gi, /\bProcess exited with code (-?\d+)/g];
+  function reference(output: string): number | undefined {
+    const sample = output.length > 4096 ? `${output.slice(0, 512)}\n${output.slice(-2048)}` : output;
+    const lower = sample.toLowerCase();
+    if (!lower.includes("exit") && !lower.includes("return")) return undefined;
+    let found: { at: number; code: number } | undefined;
+    for (const pattern of PATTERNS) for (const match of sample.matchAll(pattern)) if (!found || match.index >= found.at) found = { at: match.index, code: Number(match[1]) };
+    return found?.code;
+  }
+
+  it("finds what a search of the lower-cased output finds, whatever the letters' case and the letters that look like them", () => {
+    const pieces = ["exit", "EXIT", "eXiT", "Ex\u0131t", "\u0130", "RETURN", "ReTuRn", "r\u0435turn", "\u212a", " code ", " status=", ": ", "7", "-2", "\n", "<returncode>", "</returncode>", "Process exited with code ", "x", "u", "\u2500", "\u00e9"];
+    let seed = 7;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (let n = 0; n < 3000; n++) {
+      const parts: string[] = [];
+      const length = Math.floor(next() * (n % 10 === 0 ? 1200 : 12));
+      for (let i = 0; i < length; i++) parts.push(pieces[Math.floor(next() * pieces.length)]!);
+      const output = parts.join("");
+      expect(exitCodeIn(output), JSON.stringify(output.slice(0, 200))).toBe(reference(output));
+    }
+  });
+});
