@@ -2,6 +2,7 @@ import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { main } from "../../src/cli.js";
 import { memoryIo } from "../../src/cli/io.js";
+import { writeNested } from "../../src/cli/ingest.js";
 
 const fixtures = resolve(import.meta.dirname, "../../fixtures");
 
@@ -71,5 +72,33 @@ describe("selfharness ingest", () => {
     expect(help.code).toBe(0);
     expect(help.stdout).toContain("--format <format>");
     expect(help.stdout).toContain("Harbor job folders, ATIF trajectories, Terminal-Bench 1 runs");
+  });
+
+  it("writes a value in pieces exactly as JSON.stringify prints it nested, holes, undefined and toJSON included", () => {
+    let seed = 3;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const leaves = [null, undefined, true, 0, -0, 1.5e21, Number.NaN, "", "é\n\"q\" \u2500\ud83d\ude00", new Date(0), () => 1, Symbol("s")];
+    const value = (depth: number): unknown => {
+      const kind = depth > 3 ? 0 : Math.floor(next() * 4);
+      if (kind === 0) return leaves[Math.floor(next() * leaves.length)];
+      const size = Math.floor(next() * 4);
+      if (kind === 1) {
+        const list: unknown[] = [];
+        for (let i = 0; i < size; i++) list[Math.floor(next() * 5)] = value(depth + 1);
+        return list;
+      }
+      return Object.fromEntries(Array.from({ length: size }, (_, i) => [`k${i}${next() < 0.2 ? "\u00e9\"" : ""}`, value(depth + 1)]));
+    };
+    for (let n = 0; n < 2000; n++) {
+      const v = value(0);
+      if (v === undefined || typeof v === "function" || typeof v === "symbol") continue;
+      for (const depth of [0, 2]) {
+        for (const open of [0, 1, 3]) {
+          const pieces: string[] = [];
+          writeNested(v, depth, open, (piece) => pieces.push(piece));
+          expect(pieces.join("")).toBe(JSON.stringify(v, null, 2).replaceAll("\n", `\n${"  ".repeat(depth)}`));
+        }
+      }
+    }
   });
 });
