@@ -114,7 +114,17 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
       log.debug({ jobId: job.id, joined: true }, "job done");
       return result;
     }
-    const run = work(job, parsed.job, token, job.id);
+    const repo = lockedRepositoryOf(parsed.job);
+    const owner = `${job.id}@${token}`;
+    if (repo) {
+      const lock = await locks.acquire(repo, owner, job.id, job.timestamp);
+      if (!lock.acquired) {
+        log.debug({ jobId: job.id, repo, waitMs: lock.waitMs }, "repository busy; job parked");
+        await job.moveToDelayed(Date.now() + lock.waitMs, token);
+        throw new DelayedError();
+      }
+    }
+    const run = work(job, parsed.job, token, { id: job.id, repo, owner });
     runs.set(job.id, run);
     try {
       return await run;
@@ -123,17 +133,8 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
     }
   }
 
-  async function work(job: Job<DeliveryJob>, data: DeliveryJob, token: string, id: string): Promise<JobResult> {
-    const repo = lockedRepositoryOf(data);
-    const owner = `${id}@${token}`;
-    if (repo) {
-      const lock = await locks.acquire(repo, owner, id, job.timestamp);
-      if (!lock.acquired) {
-        log.debug({ jobId: job.id, repo, waitMs: lock.waitMs }, "repository busy; job parked");
-        await job.moveToDelayed(Date.now() + lock.waitMs, token);
-        throw new DelayedError();
-      }
-    }
+  /** The job's work, its repository's lock (if it needs one) held. */
+  async function work(job: Job<DeliveryJob>, data: DeliveryJob, token: string, { id, repo, owner }: { id: string; repo: string | null; owner: string }): Promise<JobResult> {
     running.set(id, { job, token, repo, owner });
     const renewal = repo ? locks.keepAlive(repo, owner, log) : null;
     const startedAt = Date.now();
