@@ -42,8 +42,12 @@ export function clip(text: string, limit: number): string {
 
 /** Keeps only the last `limit` characters. */
 export function clipTail(text: string, limit: number): string {
-  if (text.length <= limit) return text;
-  return truncationMarker(text.length - limit).trimStart() + text.slice(text.length - limit);
+  return text.length <= limit ? text : clippedTail(text.length, text.slice(text.length - limit), limit);
+}
+
+/** `clipTail` of a text known by its length and its last `limit` characters only. */
+export function clippedTail(length: number, tail: string, limit: number): string {
+  return length <= limit ? tail : truncationMarker(length - limit).trimStart() + tail;
 }
 
 /** Clips every string inside a JSON-like value; deep or huge structures are summarised. */

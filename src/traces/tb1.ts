@@ -1,6 +1,7 @@
+import { isAscii } from "node:buffer";
 import { basename, dirname, join } from "node:path";
-import { asNumber, asString, isRecord, listFolder, readJsonFile, readTextBytes, readTextFile, secondsBetween } from "./files.js";
-import { boundSteps, clip, clipTail, INSTRUCTION_LIMIT, VERIFIER_TAIL_LIMIT } from "./limits.js";
+import { asNumber, asString, isRecord, listFolder, readJsonFile, readTextBytes, readTextFile, secondsBetween, textOfBytes } from "./files.js";
+import { boundSteps, clip, clippedTail, clipTail, INSTRUCTION_LIMIT, VERIFIER_TAIL_LIMIT } from "./limits.js";
 import { agentLaunchExecutable, instructionFromCommands, stepsFromCommands, stepsFromPane } from "./transcript.js";
 import { readAgentLog, type AgentLog } from "./agent-log.js";
 import { terminalText } from "./terminal.js";
@@ -74,18 +75,18 @@ async function buildTb1Trial(record: Record<string, unknown>, info: Tb1RunInfo, 
   let steps: Step[] = [];
   let paneText: string | undefined;
   let commandsText: string | undefined;
-  let testText: string | undefined;
+  let testLog: { tail: string; whole: string | Buffer } | undefined;
   let log: AgentLog | undefined;
   let launch: string | undefined;
   if (dir) {
     // Read together: the files of one trial are independent, and the disk serves them at once.
     const [commands, tests, agentLog] = await Promise.all([
       readTextFile(join(dir, "commands.txt")),
-      readTextFile(join(dir, "sessions", "tests.log")).then((text) => text ?? readTextFile(join(dir, "panes", "post-test.txt"))),
+      readTextBytes(join(dir, "sessions", "tests.log")).then((bytes) => bytes ?? readTextBytes(join(dir, "panes", "post-test.txt"))),
       readTextBytes(join(dir, "sessions", "agent.log")),
     ]);
     commandsText = commands;
-    testText = tests;
+    testLog = tests && verifierLog(tests);
     launch = commandsText ? agentLaunchExecutable(commandsText) : undefined;
     if (agentLog !== undefined) log = readAgentLog(agentLog, launch);
     // The pane's last screen is read only when the agent's own log does not give its steps.
@@ -114,7 +115,7 @@ async function buildTb1Trial(record: Record<string, unknown>, info: Tb1RunInfo, 
   };
   if (tests) trial.tests = tests;
   if (mode && mode !== "unset" && mode !== "none") trial.failureMode = mode;
-  if (testText !== undefined) trial.verifierOutput = clipTail(testText, VERIFIER_TAIL_LIMIT);
+  if (testLog) trial.verifierOutput = testLog.tail;
   if (info.agent) trial.agent = info.agent;
   if (info.model) trial.model = info.model;
   if (inputTokens !== undefined || outputTokens !== undefined) {
@@ -137,7 +138,7 @@ async function buildTb1Trial(record: Record<string, unknown>, info: Tb1RunInfo, 
   // What the agent's install and start-up printed, never the agent's own work (its errors are its own).
   const agentOutput = log ? `${log.preamble}\n${log.startup}` : paneText;
   if (agentOutput !== undefined) evidence.agentOutput = agentOutput;
-  if (testText !== undefined) evidence.verifierOutput = testText;
+  if (testLog) evidence.verifierOutput = testLog.whole;
   if (launch) evidence.agentCommand = launch;
   if (log) {
     evidence.agentActed = steps.some((s) => s.source === "agent");
@@ -154,6 +155,20 @@ async function buildTb1Trial(record: Record<string, unknown>, info: Tb1RunInfo, 
   trial.reward = verdict.reward;
   if (verdict.infra) trial.infra = verdict.infra;
   return trial;
+}
+
+/**
+ * The verifier's log as the trial keeps it (its tail) and as the verdict searches it (the whole).
+ * Most logs are ASCII: their bytes are searched as they are, and only the tail is decoded (a log is
+ * hundreds of KB, most of which no one reads); any other is decoded whole.
+ */
+function verifierLog(bytes: Buffer): { tail: string; whole: string | Buffer } {
+  if (isAscii(bytes) && !bytes.includes(0)) {
+    const tail = bytes.toString("latin1", Math.max(0, bytes.length - VERIFIER_TAIL_LIMIT));
+    return { tail: clippedTail(bytes.length, tail, VERIFIER_TAIL_LIMIT), whole: bytes };
+  }
+  const text = textOfBytes(bytes);
+  return { tail: clipTail(text, VERIFIER_TAIL_LIMIT), whole: text };
 }
 
 /** A package manager the agent started that was still running when the command returned (killed at a timeout, or backgrounded). */

@@ -15,8 +15,11 @@ export interface VerdictEvidence {
   agentName?: string;
   /** What the agent's terminal or install step printed (bounded, untrusted). */
   agentOutput?: string;
-  /** What the verifier printed (bounded, untrusted). */
-  verifierOutput?: string;
+  /**
+   * What the verifier printed (bounded, untrusted): its text, or its bytes when they are all ASCII
+   * (no NUL), searched as they are rather than decoded whole (see `lineMatching`).
+   */
+  verifierOutput?: string | Buffer;
   /** True when a structured trajectory shows the agent acting. */
   agentActed?: boolean;
   /**
@@ -44,12 +47,26 @@ const ENVIRONMENT_MESSAGE = /Docker compose command failed|Environment start tim
 const AGENT_SETUP_MESSAGE = /Agent setup (?:failed|timed out)/i;
 /** Model-provider errors as client libraries name them; see PROVIDER_ERROR in agent-log.ts for the log form. */
 const PROVIDER_EXCEPTION = /RateLimit|rate limit|Overloaded|ServiceUnavailable|APIConnectionError|insufficient_quota|\b429\b/i;
-const DISK_FULL = /No space left on device/;
-const PACKAGE_LOCK = /Could not get lock \/var\/lib\/dpkg|Unable to acquire the dpkg frontend lock|dpkg was interrupted/;
+
+/** A pattern made of literal alternatives: a regex for text, and the words themselves for bytes. */
+interface Literals {
+  regex: RegExp;
+  words: string[];
+}
+
+const literals = (...words: string[]): Literals => ({ regex: new RegExp(words.map((w) => w.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")).join("|")), words });
+const DISK_FULL = literals("No space left on device");
+const PACKAGE_LOCK = literals("Could not get lock /var/lib/dpkg", "Unable to acquire the dpkg frontend lock", "dpkg was interrupted");
 const VERIFIER_EXCEPTION = /verifier|rewardfile/i;
-const INSTALL_FAILURE = /error: externally-managed-environment|E: Unable to locate package|No matching distribution found|npm ERR!|INSTALL_FAILED/;
+const INSTALL_FAILURE = literals("error: externally-managed-environment", "E: Unable to locate package", "No matching distribution found", "npm ERR!", "INSTALL_FAILED");
 /** Signs that the verifier itself could not start, most telling first. */
-const BOOTSTRAP_ERRORS = [/command not found/, /ModuleNotFoundError|No module named/, /Could not resolve host|Temporary failure in name resolution/, /No such file or directory/, /Permission denied|Connection refused/];
+const BOOTSTRAP_ERRORS = [
+  literals("command not found"),
+  literals("ModuleNotFoundError", "No module named"),
+  literals("Could not resolve host", "Temporary failure in name resolution"),
+  literals("No such file or directory"),
+  literals("Permission denied", "Connection refused"),
+];
 
 function firstLine(text: string | undefined): string {
   return (text ?? "").split("\n").map((l) => l.trim()).find((l) => l !== "")?.slice(0, 200) ?? "";
@@ -60,12 +77,21 @@ function exceptionDetail(exception: { type: string; message?: string }): string 
   return message ? `${exception.type}: ${message}` : exception.type;
 }
 
-/** The first line of `text` matching `pattern`, trimmed to one readable line. */
-function lineMatching(text: string | undefined, pattern: RegExp): string | undefined {
-  if (!text) return undefined;
-  // One search of the whole text, not a split and a search per line: the patterns here never span
-  // a line break, so the first match lies on the first matching line.
-  const match = pattern.exec(text);
+/**
+ * The first line of `text` matching `pattern`, trimmed to one readable line. One search of the whole
+ * text, not a split and a search per line: no word here spans a line break, so the first match lies
+ * on the first matching line. ASCII bytes are searched for the words as they are, a native search
+ * for each, and only the line found is decoded: the same line, since ASCII bytes are the text.
+ */
+function lineMatching(text: string | Buffer | undefined, pattern: Literals): string | undefined {
+  if (!text || text.length === 0) return undefined;
+  if (typeof text !== "string") {
+    const at = Math.min(...pattern.words.map((word) => text.indexOf(word)).filter((i) => i !== -1));
+    if (at === Infinity) return undefined;
+    const end = text.indexOf(0x0a, at);
+    return text.toString("latin1", text.lastIndexOf(0x0a, at) + 1, end === -1 ? text.length : end).trim().slice(0, 200);
+  }
+  const match = pattern.regex.exec(text);
   if (!match) return undefined;
   const end = text.indexOf("\n", match.index);
   return text.slice(text.lastIndexOf("\n", match.index) + 1, end === -1 ? undefined : end).trim().slice(0, 200);
@@ -144,7 +170,7 @@ export function decideVerdict(evidence: VerdictEvidence): TrialVerdict {
   if (outcome !== "pass") {
     const provider = evidence.providerError ?? (exception && PROVIDER_EXCEPTION.test(`${exception.type} ${exception.message ?? ""}`) ? exceptionDetail(exception) : undefined);
     if (provider) return { outcome: "invalid", reward, infra: { kind: "provider", detail: `the model provider failed and the run ended: ${provider.slice(0, 200)}` } };
-    const disk = lineMatching(evidence.agentOutput, DISK_FULL) ?? lineMatching(evidence.verifierOutput, DISK_FULL) ?? (exception && DISK_FULL.test(exception.message ?? "") ? exceptionDetail(exception) : undefined);
+    const disk = lineMatching(evidence.agentOutput, DISK_FULL) ?? lineMatching(evidence.verifierOutput, DISK_FULL) ?? (exception && DISK_FULL.regex.test(exception.message ?? "") ? exceptionDetail(exception) : undefined);
     if (disk) return { outcome: "invalid", reward, infra: { kind: "disk-full", detail: disk } };
   }
 

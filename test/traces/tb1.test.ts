@@ -1,10 +1,12 @@
-import { readdir, readFile } from "node:fs/promises";
+import { cp, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { readTrials, summarizeTrials } from "../../src/traces/index.js";
 import { attemptFromTrialName, backgroundsPackageManager } from "../../src/traces/tb1.js";
 import type { Trial } from "../../src/traces/types.js";
+import { clipTail, VERIFIER_TAIL_LIMIT } from "../../src/traces/limits.js";
 import { fixtures, hasRealTraces, NO_REAL_TRACES, realTraces } from "./paths.js";
+import { useWorkDir } from "./work-dir.js";
 
 const tb1 = resolve(fixtures, "tb1");
 
@@ -25,6 +27,8 @@ function passRate(trials: Trial[]): number {
 }
 
 describe("Terminal-Bench 1 run folders", () => {
+  const work = useWorkDir("selfharness-tb1-");
+
   it("merges the run-level verdicts with trial folders, counting each trial once", async () => {
     const { trials, errors } = await readTrials([tb1]);
     expect(errors).toEqual([]);
@@ -51,6 +55,24 @@ describe("Terminal-Bench 1 run folders", () => {
       ["agent", "quickcoder --task 'Count the lines' --yes"],
     ]);
     expect(byTask.get("count-lines")!.steps[2]!.exitCode).toBe(0);
+  });
+
+  it("keeps the tail of a long verifier log and finds its bootstrap error, whether the log is ASCII, UTF-8 or holds NULs", async () => {
+    const run = join(work(), "2026-02-10__09-00-00");
+    await cp(join(tb1, "results/example-bench@0.2.0/2026-02-10__09-00-00"), run, { recursive: true });
+    const trialDir = join(run, "serve-api", "serve-api.1-of-1.2026-02-10__09-00-00");
+    await mkdir(join(trialDir, "sessions"), { recursive: true });
+    const setup = "/tests/setup-uv-pytest.sh: line 18: uv: command not found";
+    const noise = Array.from({ length: 600 }, (_, i) => `Get:${i} http://deb.debian.org/debian bookworm/main amd64 package-${i} [${i} kB]`).join("\n");
+    for (const extra of ["", "caf\u00e9 \u2500\u2500", "nul\u0000byte"]) {
+      const log = `${setup}\n${noise}\n${extra}\nran 0 tests\n`;
+      await writeFile(join(trialDir, "sessions", "tests.log"), log);
+      const trial = (await readTrials([run])).trials.find((t) => t.task === "serve-api")!;
+      const text = log.replaceAll("\0", "");
+      expect(text.length).toBeGreaterThan(2 * VERIFIER_TAIL_LIMIT);
+      expect(trial.verifierOutput).toBe(clipTail(text, VERIFIER_TAIL_LIMIT));
+      expect(trial.infra).toEqual({ kind: "verifier", detail: `parse_error: verifier could not run: ${setup}` });
+    }
   });
 
   it("reads old-shape trial results (uuid) and falls back to commands.txt for steps", async () => {

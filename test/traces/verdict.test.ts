@@ -110,5 +110,30 @@ describe("decideVerdict", () => {
     expect(decideVerdict({ reward: null, failureMode: "parse_error", agentActed: true, agentLeftPackageLock: true, verifierOutput: lock })).toMatchObject({ outcome: "fail", infra: { kind: "agent-broke-verifier" } });
     expect(decideVerdict({ reward: null, failureMode: "parse_error", agentActed: true, verifierOutput: lock }).outcome).toBe("invalid");
   });
-});
 
+  it("reads a verifier's ASCII bytes as it reads their text: the same first matching line of each kind", () => {
+    const logs = [
+      "Reading package lists... Done\n/tests/setup.sh: line 10: /root/.local/bin/env: No such file or directory\n/tests/setup.sh: line 18: uv: command not found\r\n",
+      "collected 0 items\nE   ModuleNotFoundError: No module named 'numpy'\nNo module named 'pandas'\n",
+      "pip: Temporary failure in name resolution\ncurl: (6) Could not resolve host: pypi.org",
+      "E: Could not get lock /var/lib/dpkg/lock-frontend. It is held by process 2355 (apt)\nE: Unable to acquire the dpkg frontend lock (/var/lib/dpkg/lock-frontend)",
+      `${"x".repeat(300)} OSError: [Errno 28] No space left on device ${"y".repeat(300)}`,
+      "Permission denied\nConnection refused",
+      "nothing telling here\n",
+      "",
+    ];
+    const shapes = [
+      { reward: null, failureMode: "parse_error" },
+      { reward: null, failureMode: "test_timeout", agentActed: true, agentLeftPackageLock: true },
+      { reward: 0, tests: failedTest, agentActed: true },
+      { reward: null, exception: { type: "VerifierTimeoutError" } },
+    ];
+    for (const log of logs) {
+      for (const shape of shapes) {
+        const asText = decideVerdict({ ...shape, verifierOutput: log });
+        expect(decideVerdict({ ...shape, verifierOutput: Buffer.from(log) }), log.slice(0, 40)).toEqual(asText);
+      }
+    }
+    expect(decideVerdict({ ...shapes[0]!, verifierOutput: Buffer.from(logs[1]!) }).infra?.detail).toBe("parse_error: verifier could not run: E   ModuleNotFoundError: No module named 'numpy'");
+  });
+});
