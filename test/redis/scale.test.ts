@@ -13,7 +13,7 @@ import { candidatesAnswer, CONFIG, RETRY_FIX } from "../e2e/world.js";
 import { workflowRunCompleted } from "../e2e/webhooks.js";
 import { runKey } from "../../src/github/runtime/dedupe.js";
 import { redisSkipReason } from "./redis-server.js";
-import { outcomesOf, RedisWorld, TEST_TIMINGS } from "./redis-world.js";
+import { outcomesOf, RedisWorld, TEST_TIMINGS, type WorkerProcess } from "./redis-world.js";
 
 if (redisSkipReason) console.warn(`skipping the Redis worker tests: ${redisSkipReason}`);
 
@@ -43,6 +43,26 @@ async function expectOneValidatedProposal(rw: RedisWorld): Promise<void> {
   expect(rw.world.repo.dispatches).toHaveLength(2);
   expect(await rw.queue.getJobCounts("failed")).toEqual({ failed: 0 });
   expect(rw.world.gh.violations).toEqual([]);
+}
+
+/**
+ * Workers with a 0.8 s lease take the third failing eval run; once one asks the model (which answers
+ * after `modelDelayMs`), `beforeOutage` runs and Redis stops for 2 s: the job is still running when
+ * it comes back, and its lease is gone. Answers the run and its job's id.
+ */
+async function outageLongerThanLease(rw: RedisWorld, workers: string[], modelDelayMs: number, beforeOutage = () => {}): Promise<{ run: number; job: string; workers: WorkerProcess[] }> {
+  const { world } = rw;
+  const timings = { ...TEST_TIMINGS, lockMs: 800, stalledCheckMs: 300 };
+  const started = await Promise.all(workers.map((name) => rw.spawnWorker(name, { timings })));
+  world.model.enqueue({ delayMs: modelDelayMs, then: candidatesAnswer([RETRY_FIX]) }, candidatesAnswer([RETRY_FIX]));
+  const run = (await world.failingEvalRuns())[2]!;
+  expect((await world.app.send("workflow_run", workflowRunCompleted(world.repo, run))).status).toBe(200);
+  await until(() => world.model.requests.length === 1, "a worker to ask the model");
+  beforeOutage();
+  await rw.redis.stop();
+  await new Promise((resolve) => setTimeout(resolve, 2000));
+  await rw.redis.start();
+  return { run, job: `workflow_run#${runKey("octo-org/agent", run, 1)}`, workers: started };
 }
 
 describe.skipIf(redisSkipReason)("worker processes on Redis", () => {
@@ -141,17 +161,8 @@ describe.skipIf(redisSkipReason)("worker processes on Redis", () => {
     const rw = await RedisWorld.start();
     try {
       const { world } = rw;
-      const timings = { ...TEST_TIMINGS, lockMs: 800, stalledCheckMs: 300 };
-      await Promise.all([rw.spawnWorker("a", { timings }), rw.spawnWorker("b", { timings })]);
-      // The first model call outlasts the outage: its job is still running when Redis comes back.
-      world.model.enqueue({ delayMs: 10_000, then: candidatesAnswer([RETRY_FIX]) }, candidatesAnswer([RETRY_FIX]));
-      const runs = await world.failingEvalRuns();
-      const job = `workflow_run#${runKey("octo-org/agent", runs[2]!, 1)}`;
-      expect((await world.app.send("workflow_run", workflowRunCompleted(world.repo, runs[2]!))).status).toBe(200);
-      await until(() => world.model.requests.length === 1, "a worker to ask the model");
-      await rw.redis.stop();
-      await new Promise((resolve) => setTimeout(resolve, 2000));
-      await rw.redis.start();
+      // The first model call outlasts the outage.
+      const { run, job } = await outageLongerThanLease(rw, ["a", "b"], 10_000);
       // Both runs of the job end: the one that lost its lease, and the one it was handed to (on the
       // other process, or on the same one, where it waits for the first and takes its outcome).
       const done = () => rw.allWorkerLogs().filter((l) => l.msg === "job done" && (l.obj as { jobId?: string }).jobId === job);
@@ -162,7 +173,7 @@ describe.skipIf(redisSkipReason)("worker processes on Redis", () => {
       const logs = rw.allWorkerLogs();
       expect(logs.some((l) => l.msg.startsWith("job lease lost"))).toBe(true);
       expect(logs.some((l) => l.msg.startsWith("job stalled"))).toBe(true);
-      const opened = logs.filter((l) => l.msg === "proposal pull request opened" && (l.obj as { runId?: number }).runId === runs[2]);
+      const opened = logs.filter((l) => l.msg === "proposal pull request opened" && (l.obj as { runId?: number }).runId === run);
       expect(opened.length).toBeGreaterThanOrEqual(1);
       await expectOneValidatedProposal(rw);
       expect(new Set(opened.map((l) => (l.obj as { pr: number }).pr))).toEqual(new Set([world.repo.pulls()[0]!.number]));
@@ -175,18 +186,9 @@ describe.skipIf(redisSkipReason)("worker processes on Redis", () => {
     const rw = await RedisWorld.start();
     try {
       const { world } = rw;
-      const timings = { ...TEST_TIMINGS, lockMs: 800, stalledCheckMs: 300 };
-      const a = await rw.spawnWorker("a", { timings });
-      world.model.enqueue({ delayMs: 6_000, then: candidatesAnswer([RETRY_FIX]) }, candidatesAnswer([RETRY_FIX]));
-      const runs = await world.failingEvalRuns();
-      const job = `workflow_run#${runKey("octo-org/agent", runs[2]!, 1)}`;
-      expect((await world.app.send("workflow_run", workflowRunCompleted(world.repo, runs[2]!))).status).toBe(200);
-      await until(() => world.model.requests.length === 1, "the worker to ask the model");
-      // Mining is done; writing the proposal will fail, past Octokit's own retries.
-      world.gh.fault("POST /repos/{owner}/{repo}/git/trees", { status: 500 }, 50);
-      await rw.redis.stop();
-      await new Promise((resolve) => setTimeout(resolve, 2000));
-      await rw.redis.start();
+      // Once mining is done, writing the proposal fails, past Octokit's own retries.
+      const { job, workers } = await outageLongerThanLease(rw, ["a"], 6_000, () => world.gh.fault("POST /repos/{owner}/{repo}/git/trees", { status: 500 }, 50));
+      const a = workers[0]!;
       await until(() => a.logs.some((l) => l.msg === "job failed; retried with backoff"), "the job's failure to be recorded", 90_000);
       world.gh.clearFaults();
       await rw.settled();
