@@ -4,6 +4,7 @@
  */
 import { spawn } from "node:child_process";
 import { readdirSync, writeFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Figure } from "./lib.js";
@@ -45,6 +46,7 @@ for (const file of sections) {
   process.stderr.write(`bench: ${file} ...\n`);
   all.push(...(await runSection(file)));
 }
+console.log(`${process.version}, ${availableParallelism()} cores`);
 const rows = all.map((f) => [f.section, f.figure, `${formatValue(f.value)} ${f.unit}`, f.corpus + (f.seed !== undefined ? ` (seed ${f.seed})` : ""), f.note ?? ""]);
 const header = ["section", "figure", "value", "corpus", "note"];
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
@@ -52,5 +54,5 @@ const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!))
 console.log(line(header));
 console.log(`|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`);
 for (const row of rows) console.log(line(row));
-writeFileSync(join(here, "results.json"), `${JSON.stringify({ date: new Date().toISOString(), node: process.version, figures: all }, null, 2)}\n`);
+writeFileSync(join(here, "results.json"), `${JSON.stringify({ date: new Date().toISOString(), node: process.version, cores: availableParallelism(), figures: all }, null, 2)}\n`);
 console.log(`\nwrote ${join("bench", "results.json")}`);

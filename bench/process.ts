@@ -1,6 +1,6 @@
 /**
  * Whole-process measurements, the way a user runs the CLI: wall time from spawn to exit, and peak
- * RSS as the process itself saw it (bench/process/rss.mjs, preloaded into every measured process
+ * RSS and CPU time as the process itself saw them (bench/process/rss.mjs, preloaded into every measured process
  * alike, started from a small shell so that it does not inherit this process's peak). Paired runs
  * alternate which side goes first, so drift on a shared machine hits both.
  */
@@ -21,6 +21,8 @@ export const CLI = join(repoRoot, "bin", "selfharness.js");
 export interface Run {
   seconds: number;
   rssMiB: number;
+  /** CPU time of all the process's threads (user and system): the work done, however many cores ran it. */
+  cpuSeconds: number;
   status: number | null;
 }
 
@@ -53,13 +55,14 @@ export function runNode(args: string[], options: { allowFailure?: boolean; env?:
       closeSync(out);
       if (status !== 0 && !options.allowFailure) return reject(new Error(`node ${args.join(" ")} exited with ${status}: ${stderr.slice(0, 2000)}`));
       let rssKiB = 0;
+      let cpuMicros = 0;
       try {
-        rssKiB = Number(readFileSync(rssFile, "utf8"));
+        [rssKiB, cpuMicros] = readFileSync(rssFile, "utf8").split(" ").map(Number) as [number, number];
         rmSync(rssFile, { force: true });
       } catch {
         // killed before it could say
       }
-      resolve({ seconds, rssMiB: rssKiB / 1024, status });
+      resolve({ seconds, rssMiB: rssKiB / 1024, cpuSeconds: cpuMicros / 1e6, status });
     });
   });
 }

@@ -1,7 +1,13 @@
 // Preloaded into a measured process (`node --import ./bench/process/rss.mjs ...`): writes the
-// process's peak resident set size, in KiB, to BENCH_RSS_FILE when it exits.
+// process's peak resident set size in KiB and its CPU time (user and system, all threads) in
+// microseconds to BENCH_RSS_FILE when it exits.
 /* global process */
 import { writeFileSync } from "node:fs";
 
 const file = process.env.BENCH_RSS_FILE;
-if (file) process.on("exit", () => writeFileSync(file, String(process.resourceUsage().maxRSS)));
+if (file) {
+  process.on("exit", () => {
+    const usage = process.resourceUsage();
+    writeFileSync(file, `${usage.maxRSS} ${usage.userCPUTime + usage.systemCPUTime}`);
+  });
+}

@@ -39,6 +39,7 @@ describe(`no artifact under ${MAX_ARTIFACT_BYTES / 1024 ** 2} MB takes the proce
         if (run.status !== 0 && run.status !== 2) over.push(`${what} (crashed)`);
         if (run.rssMiB > MAX_RSS_MIB || run.rssMiB === 0) over.push(`${what} (memory)`);
         if (run.seconds > MAX_SECONDS) over.push(`${what} (time)`);
+        if (!(run.cpuSeconds > 0)) over.push(`${what} (no CPU time recorded)`);
       }
     }
     expect(over).toEqual([]);
