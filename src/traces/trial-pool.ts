@@ -43,6 +43,7 @@ let broken = false;
 let nextId = 0;
 let dispatched = 0;
 let sent = 0;
+let died = 0;
 
 /** The most workers `SELFHARNESS_READ_WORKERS` may ask for. */
 const MOST_WORKERS = 16;
@@ -99,7 +100,11 @@ function start(count: number): PoolWorker[] {
         for (const job of left) job.here().then(job.resolve, job.reject);
       };
       worker.on("error", fail);
-      worker.on("exit", fail);
+      // Every worker that ends emits "exit", after "error" if it failed.
+      worker.on("exit", () => {
+        if (workers?.includes(own)) died++;
+        fail();
+      });
       started.push(own);
     } catch {
       break;
@@ -143,9 +148,9 @@ export function readTrialJob(job: TrialJob, here: ReadHere): Promise<TrialJobRes
   return idlest && idlest.pending.size < WORKER_QUEUE ? send(idlest, job, here) : here();
 }
 
-/** How many workers run and how many jobs went to them since the pool last started. */
-export function trialPoolStats(): { workers: number; sent: number } {
-  return { workers: workers?.length ?? 0, sent };
+/** How many workers run, how many jobs went to them and how many of them died since the pool last started. */
+export function trialPoolStats(): { workers: number; sent: number; died: number } {
+  return { workers: workers?.length ?? 0, sent, died };
 }
 
 /** Stops the workers; a job they still held is read on this thread. The next read starts afresh. */
@@ -155,5 +160,6 @@ export async function closeTrialPool(): Promise<void> {
   broken = false;
   dispatched = 0;
   sent = 0;
+  died = 0;
   await Promise.all(closing.map((w) => w.worker.terminate()));
 }

@@ -1,12 +1,13 @@
 /**
  * Adversarial artifacts, each under 50 MB, for the fuzz budget (test/e2e/fuzz-budget.test.ts and
  * `npm run bench -- fuzz`): zip bombs, bombs nested in archives, overlapping entries, a hundred
- * thousand files, huge and deep JSON, endless lines, binary where text belongs. Written once per
+ * thousand files, huge and deep JSON, endless lines, binary where text belongs, and a run folder on
+ * the disk whose late trials hold the same (read on the trial pool's workers). Written once per
  * folder; each is an input a process reads on its own.
  */
 import { createDeflateRaw } from "node:zlib";
-import { writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { mkdir, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import { buildZip, type RawEntry } from "../traces/zip-writer.js";
 
 export const MAX_ARTIFACT_BYTES = 50 * 1024 * 1024;
@@ -36,6 +37,28 @@ function tb1Trial(n: number, files: Record<string, RawEntry["data"]>): RawEntry[
   const entries: RawEntry[] = [{ name: `${dir}/results.json`, data: JSON.stringify({ trial_name: `task-${n}.1-of-1.run`, task_id: `task-${n}`, is_resolved: false, parser_results: { test_a: "failed" } }) }];
   for (const [name, data] of Object.entries(files)) entries.push({ name: `${dir}/${name}`, data, deflate: true });
   return entries;
+}
+
+const text = (unit: string) => unit.repeat(Math.floor((8 * 1024 * 1024) / unit.length));
+
+/**
+ * The files of four Terminal-Bench 1 trial folders (paths inside the folder): endless lines, runs of
+ * blanks and carriage returns, escape floods, backslashes and box-drawing characters, each 8 MB.
+ */
+export function hostileTranscripts(): Record<string, string>[] {
+  return [
+    { "sessions/agent.log": `root@h:/app# mini -t 'x'\nmini-swe-agent (step 1, $1):\n${text(" ")}x\nUser:\n${text("\r")}x` },
+    { "sessions/agent.log": text("\x1b["), "sessions/tests.log": text("a: not found\n"), "commands.txt": `['${text("\\\\")}']` },
+    { "panes/post-agent.txt": text("root@h:/a# "), "sessions/tests.log": text("\u2500") },
+    { "sessions/agent.log": text("```\n") },
+  ];
+}
+
+/** `length` bytes that look random (no two words alike), the same on every call. */
+export function randomBytes(length: number): Buffer {
+  const random = Buffer.alloc(length);
+  for (let i = 0; i + 4 <= random.length; i += 4) random.writeUInt32LE((Math.imul(i, 2654435761) ^ (i >>> 7)) >>> 0, i);
+  return random;
 }
 
 export interface HostileArtifact {
@@ -79,16 +102,8 @@ export async function writeHostileArtifacts(dir: string): Promise<HostileArtifac
   artifacts.push(["deep-small.json", Buffer.from(`${'{"a":'.repeat(700_000)}1${"}".repeat(700_000)}`)]);
 
   // Text: endless lines, runs of blanks and carriage returns, escapes, and binary where text belongs.
-  const text = (unit: string) => unit.repeat(Math.floor((8 * 1024 * 1024) / unit.length));
-  const lines: RawEntry[] = [
-    ...tb1Trial(0, { "sessions/agent.log": `root@h:/app# mini -t 'x'\nmini-swe-agent (step 1, $1):\n${text(" ")}x\nUser:\n${text("\r")}x` }),
-    ...tb1Trial(1, { "sessions/agent.log": text("\x1b["), "sessions/tests.log": text("a: not found\n"), "commands.txt": `['${text("\\\\")}']` }),
-    ...tb1Trial(2, { "panes/post-agent.txt": text("root@h:/a# "), "sessions/tests.log": text("\u2500") }),
-    ...tb1Trial(3, { "sessions/agent.log": text("```\n") }),
-  ];
-  artifacts.push(["long-lines.zip", buildZip(lines)]);
-  const random = Buffer.alloc(40 * 1024 * 1024);
-  for (let i = 0; i < random.length; i += 4) random.writeUInt32LE((Math.imul(i, 2654435761) ^ (i >>> 7)) >>> 0, i);
+  artifacts.push(["long-lines.zip", buildZip(hostileTranscripts().flatMap((files, n) => tb1Trial(n, files)))]);
+  const random = randomBytes(40 * 1024 * 1024);
   artifacts.push(["binary.zip", buildZip([...tb1Trial(0, {}), { name: "run/task-0/task-0.1-of-1.run/sessions/agent.log", data: random.subarray(0, 30 * 1024 * 1024) }, { name: "run/results.json", data: random.subarray(0, 8 * 1024 * 1024) }])]);
   artifacts.push(["binary.bin", random]);
 
@@ -99,5 +114,31 @@ export async function writeHostileArtifacts(dir: string): Promise<HostileArtifac
     await writeFile(file, bytes);
     written.push({ name, file });
   }
+  written.push({ name: "hostile-run/", file: await writeHostileRun(join(dir, "hostile-run")) });
   return written;
+}
+
+/**
+ * A Terminal-Bench 1 run folder on the disk, as an artifact is once extracted (archives are read on
+ * the main thread; the folders of a large run on the trial pool's workers): forty trials, the last
+ * five holding the hostile transcripts and binary logs, so that a worker reads them. It takes 88 MB
+ * on the disk: the 50 MB bound is for an artifact as it is downloaded, and this is one extracted.
+ */
+async function writeHostileRun(run: string): Promise<string> {
+  const trials = 40;
+  const hostile = [...hostileTranscripts(), { "sessions/agent.log": randomBytes(6 * 1024 * 1024), "sessions/tests.log": randomBytes(1024 * 1024) }];
+  const results = [];
+  for (let n = 0; n < trials; n++) {
+    const task = `task-${String(n).padStart(2, "0")}`;
+    const record = { trial_name: `${task}.1-of-1.run`, task_id: task, is_resolved: false, parser_results: { test_a: "failed" } };
+    results.push(record);
+    const files: Record<string, string | Buffer> = { "results.json": JSON.stringify(record), ...hostile[n - (trials - hostile.length)] };
+    for (const [name, data] of Object.entries(files)) {
+      const file = join(run, task, record.trial_name, name);
+      await mkdir(dirname(file), { recursive: true });
+      await writeFile(file, data);
+    }
+  }
+  await writeFile(join(run, "results.json"), JSON.stringify({ results }));
+  return run;
 }

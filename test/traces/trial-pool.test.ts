@@ -1,6 +1,6 @@
-import { readFile, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { readTrials, streamTrials, isIngestError } from "../../src/traces/index.js";
 import { closeTrialPool, LOCAL_FIRST, trialPoolStats, workerCount } from "../../src/traces/trial-pool.js";
@@ -8,6 +8,7 @@ import type { IngestResult, Trial } from "../../src/traces/types.js";
 import { FIXTURE_RUN as RUN, largeRun } from "./large-run.js";
 import { hasRealTraces, NO_REAL_TRACES, realTraces } from "./paths.js";
 import { useWorkDir } from "./work-dir.js";
+import { hostileTranscripts, randomBytes } from "../e2e/hostile-artifacts.js";
 
 async function readWith(workers: number, paths: string[]): Promise<IngestResult> {
   await closeTrialPool();
@@ -31,7 +32,7 @@ describe("trial folders read on worker threads", () => {
     const folders = alone.trials.filter((t) => !t.source.path.endsWith("results.json")).length;
     for (const workers of [1, 2]) {
       const shared = await readWith(workers, [run]);
-      expect(trialPoolStats()).toMatchObject({ workers });
+      expect(trialPoolStats()).toMatchObject({ workers, died: 0 });
       // Once the workers run, this thread reads none of the folders: it only takes what they send back.
       expect(trialPoolStats().sent).toBe(folders - LOCAL_FIRST);
       expect(shared).toEqual(alone);
@@ -52,6 +53,33 @@ describe("trial folders read on worker threads", () => {
     expect(hostile.failureMode!.length).toBeLessThanOrEqual(300);
     expect(hostile.tests![0]!.name.length).toBeLessThanOrEqual(600);
   });
+
+  it("read hostile transcripts as this thread does: floods of escapes, blanks, carriage returns and binary bytes, read on a worker", async () => {
+    const run = await largeRun(work(), 12);
+    // The last task's folders come after LOCAL_FIRST: all of them are read on a worker.
+    const task = (await readdir(run, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort().at(-1)!;
+    const trials = (await readdir(join(run, task))).sort();
+    const hostile = [...hostileTranscripts(), { "sessions/agent.log": randomBytes(6 * 1024 * 1024), "sessions/tests.log": randomBytes(1024 * 1024) }];
+    for (const [n, files] of hostile.entries()) {
+      for (const [name, data] of Object.entries(files)) {
+        const file = join(run, task, trials[n]!, name);
+        await mkdir(dirname(file), { recursive: true });
+        await writeFile(file, data);
+      }
+    }
+    const alone = await readWith(0, [run]);
+    const shared = await readWith(1, [run]);
+    const folders = alone.trials.filter((t) => !t.source.path.endsWith("results.json")).length;
+    // Every folder after LOCAL_FIRST went to the worker, and it read them all: none was handed back.
+    expect(trialPoolStats()).toMatchObject({ sent: folders - LOCAL_FIRST, died: 0 });
+    expect(shared).toEqual(alone);
+    // Each hostile folder still gives its trial, bounded.
+    for (const name of trials.slice(0, hostile.length)) {
+      const trial = shared.trials.find((t) => t.id.endsWith(`/${name}`))!;
+      expect(trial, name).toBeDefined();
+      expect(JSON.stringify(trial).length).toBeLessThan(2_000_000);
+    }
+  }, 120_000);
 
   it("lose nothing when the workers stop in the middle of a read: their trials are read on this thread", async () => {
     const run = await largeRun(work(), 12);
