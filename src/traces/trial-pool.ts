@@ -81,8 +81,6 @@ function start(count: number): PoolWorker[] {
       const worker = newWorker();
       if (!worker) break;
       const own: PoolWorker = { worker, pending: new Map() };
-      // An idle worker never keeps the process alive; one with work does (see `send`).
-      worker.unref();
       worker.on("message", (message: { id: number; result?: TrialJobResult; error?: string }) => {
         const job = own.pending.get(message.id);
         if (!job) return;
@@ -105,6 +103,11 @@ function start(count: number): PoolWorker[] {
         if (workers?.includes(own)) died++;
         fail();
       });
+      // An idle worker never keeps the process alive; one with work does (see `send`). Only after the
+      // "message" listener: attaching one refs the port again (Node's worker_threads docs, port.ref),
+      // and a worker that never got a job (three workers, a run of LOCAL_FIRST + 2 folders) kept the
+      // process from exiting.
+      worker.unref();
       started.push(own);
     } catch {
       break;

@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { dirname, join } from "node:path";
@@ -6,7 +7,7 @@ import { readTrials, streamTrials, isIngestError } from "../../src/traces/index.
 import { closeTrialPool, LOCAL_FIRST, trialPoolStats, workerCount } from "../../src/traces/trial-pool.js";
 import type { IngestResult, Trial } from "../../src/traces/types.js";
 import { FIXTURE_RUN as RUN, largeRun } from "./large-run.js";
-import { hasRealTraces, NO_REAL_TRACES, realTraces } from "./paths.js";
+import { hasRealTraces, NO_REAL_TRACES, realTraces, repoRoot } from "./paths.js";
 import { useWorkDir } from "./work-dir.js";
 import { hostileTranscripts, randomBytes } from "../e2e/hostile-artifacts.js";
 
@@ -80,6 +81,22 @@ describe("trial folders read on worker threads", () => {
       expect(JSON.stringify(trial).length).toBeLessThan(2_000_000);
     }
   }, 120_000);
+
+  it("never keep the process alive with a worker that got no job: three workers and two folders for them", async () => {
+    // LOCAL_FIRST folders read here, two more sent to workers: the third worker never gets one.
+    const run = await largeRun(work(), 6);
+    const folders = (await readTrials([run])).trials.filter((t) => !t.source.path.endsWith("results.json")).length;
+    expect(folders).toBe(LOCAL_FIRST + 2);
+    const cli = spawnSync(process.execPath, ["--import", "tsx", join(repoRoot, "test/cli/run-cli.ts"), "ingest", "--json", run], {
+      cwd: repoRoot,
+      env: { ...process.env, SELFHARNESS_READ_WORKERS: "3" },
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    expect(cli.signal).toBeNull();
+    expect(cli.status).toBe(0);
+    expect((JSON.parse(cli.stdout) as { trials: unknown[] }).trials.length).toBeGreaterThanOrEqual(folders);
+  }, 90_000);
 
   it("lose nothing when the workers stop in the middle of a read: their trials are read on this thread", async () => {
     const run = await largeRun(work(), 12);
