@@ -1,8 +1,8 @@
 /**
  * Whole-process measurements, the way a user runs the CLI: wall time from spawn to exit, and peak
- * RSS and CPU time as the process itself saw them (bench/process/rss.mjs, preloaded into every measured process
- * alike, started from a small shell so that it does not inherit this process's peak). Paired runs
- * alternate which side goes first, so drift on a shared machine hits both.
+ * RSS and CPU time as the process itself saw them (bench/process/rss.mjs, preloaded into every
+ * measured process alike, started from a small shell so that it does not inherit this process's
+ * peak). Paired runs alternate which side goes first, so drift on a shared machine hits both.
  */
 import { spawn, spawnSync } from "node:child_process";
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statSync } from "node:fs";

@@ -3,8 +3,8 @@
  * script that reads exactly the files the command opened (recorded by a preload) and parses the JSON
  * ones. Generated Terminal-Bench 1 and Harbor corpora sized like real runs (bench/corpus.ts), at 400
  * and 1,600 trials. Each ratio is the median over paired runs (alternating order) of command time
- * over floor time, and the same for CPU time (all threads); peak RSS is the process's own, at 1× and 4× the trials. Also the start-up cost
- * of `--help` and `--version` against bare Node.
+ * over floor time, and the same of CPU time (all threads); peak RSS is the process's own, at 1× and
+ * 4× the trials. Also the start-up cost of `--help` and `--version` against bare Node.
  *
  * Targets: each ratio <= 1.5; RSS at 4× <= 1.3 × RSS at 1× for both commands; --help, --version < 0.15 s.
  * BENCH_PAIRS sets the pairs per figure (default 5); BENCH_CORPORA=tb1 or harbor runs one corpus,
@@ -31,6 +31,7 @@ const COMMANDS: { name: string; args: (paths: string[]) => string[] }[] = [
 ];
 
 const mib = (bytes: number) => bytes / 1024 ** 2;
+const cpu = (runs: Run[]) => median(runs.map((r) => r.cpuSeconds));
 const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
 
 async function startup(): Promise<void> {
@@ -79,7 +80,6 @@ async function measureCorpus(corpus: Corpus): Promise<void> {
       });
       // The work itself, whatever the cores: CPU time of every thread (workers, the compiler's and the
       // collector's threads included) over the floor's. No target; it shows what more cores could buy.
-      const cpu = (runs: Run[]) => median(runs.map((r) => r.cpuSeconds));
       emit({
         section: SECTION,
         figure: `${command.name} CPU / read floor CPU`,

@@ -45,7 +45,7 @@ const text = (unit: string) => unit.repeat(Math.floor((8 * 1024 * 1024) / unit.l
  * The files of four Terminal-Bench 1 trial folders (paths inside the folder): endless lines, runs of
  * blanks and carriage returns, escape floods, backslashes and box-drawing characters, each 8 MB.
  */
-export function hostileTranscripts(): Record<string, string>[] {
+function hostileTranscripts(): Record<string, string>[] {
   return [
     { "sessions/agent.log": `root@h:/app# mini -t 'x'\nmini-swe-agent (step 1, $1):\n${text(" ")}x\nUser:\n${text("\r")}x` },
     { "sessions/agent.log": text("\x1b["), "sessions/tests.log": text("a: not found\n"), "commands.txt": `['${text("\\\\")}']` },
@@ -55,10 +55,15 @@ export function hostileTranscripts(): Record<string, string>[] {
 }
 
 /** `length` bytes that look random (no two words alike), the same on every call. */
-export function randomBytes(length: number): Buffer {
+function randomBytes(length: number): Buffer {
   const random = Buffer.alloc(length);
   for (let i = 0; i + 4 <= random.length; i += 4) random.writeUInt32LE((Math.imul(i, 2654435761) ^ (i >>> 7)) >>> 0, i);
   return random;
+}
+
+/** The files of five hostile trial folders: the transcripts above, and logs of binary bytes. */
+export function hostileTrialFiles(): Record<string, string | Buffer>[] {
+  return [...hostileTranscripts(), { "sessions/agent.log": randomBytes(6 * 1024 * 1024), "sessions/tests.log": randomBytes(1024 * 1024) }];
 }
 
 export interface HostileArtifact {
@@ -126,7 +131,7 @@ export async function writeHostileArtifacts(dir: string): Promise<HostileArtifac
  */
 async function writeHostileRun(run: string): Promise<string> {
   const trials = 40;
-  const hostile = [...hostileTranscripts(), { "sessions/agent.log": randomBytes(6 * 1024 * 1024), "sessions/tests.log": randomBytes(1024 * 1024) }];
+  const hostile = hostileTrialFiles();
   const results = [];
   for (let n = 0; n < trials; n++) {
     const task = `task-${String(n).padStart(2, "0")}`;

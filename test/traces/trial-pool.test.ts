@@ -9,7 +9,7 @@ import type { IngestResult, Trial } from "../../src/traces/types.js";
 import { FIXTURE_RUN as RUN, largeRun } from "./large-run.js";
 import { hasRealTraces, NO_REAL_TRACES, realTraces, repoRoot } from "./paths.js";
 import { useWorkDir } from "./work-dir.js";
-import { hostileTranscripts, randomBytes } from "../e2e/hostile-artifacts.js";
+import { hostileTrialFiles } from "../e2e/hostile-artifacts.js";
 
 async function readWith(workers: number, paths: string[]): Promise<IngestResult> {
   await closeTrialPool();
@@ -60,7 +60,7 @@ describe("trial folders read on worker threads", () => {
     // The last task's folders come after LOCAL_FIRST: all of them are read on a worker.
     const task = (await readdir(run, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort().at(-1)!;
     const trials = (await readdir(join(run, task))).sort();
-    const hostile = [...hostileTranscripts(), { "sessions/agent.log": randomBytes(6 * 1024 * 1024), "sessions/tests.log": randomBytes(1024 * 1024) }];
+    const hostile = hostileTrialFiles();
     for (const [n, files] of hostile.entries()) {
       for (const [name, data] of Object.entries(files)) {
         const file = join(run, task, trials[n]!, name);
