@@ -2,6 +2,7 @@ import { closeSync, constants, fstatSync, openSync, readdirSync, readFileSync, r
 import { open, readdir, readFile, stat } from "node:fs/promises";
 import { JSON_SCAN_BYTES, MAX_JSON_BYTES, MAX_JSON_VALUES, MAX_TEXT_BYTES } from "./limits.js";
 import { inArchive } from "./mount.js";
+import type { IngestError } from "./types.js";
 
 export type Read<T> = { ok: true; value: T } | { ok: false; message: string };
 
@@ -117,43 +118,61 @@ export async function readJsonFile(path: string, maxBytes = MAX_JSON_BYTES): Pro
  */
 export const textOfBytes = (bytes: Buffer) => (bytes.includes(0) ? bytes.toString("utf8").replace(/\0/g, "") : bytes.toString("utf8"));
 
-/** Reads a text file; files over `maxBytes` keep only their last `maxBytes` bytes. */
-export async function readTextFile(path: string, maxBytes = MAX_TEXT_BYTES): Promise<string | undefined> {
-  const bytes = await readTextBytes(path, maxBytes);
+/** Reads a text file as readTextBytes does, decoded (textOfBytes). */
+export async function readTextFile(path: string, problems: IngestError[], maxBytes = MAX_TEXT_BYTES): Promise<string | undefined> {
+  const bytes = await readTextBytes(path, problems, maxBytes);
   return bytes && textOfBytes(bytes);
 }
 
 /**
  * A text file's bytes, for a reader that decodes only the part it reads (textOfBytes); files over
- * `maxBytes` keep only their last `maxBytes` bytes.
+ * `maxBytes` keep only their last `maxBytes` bytes. A missing file is undefined and no problem: the
+ * readers' text files are optional. One that is there but cannot be read is undefined and said in
+ * `problems` (an archive entry refused as a bomb, a folder or a pipe in a file's place, a read error),
+ * so that a trial never loses its log without a word. An archive whose bytes are all spent is said
+ * once, for its input (streamTrials), not for each file after.
  */
-export async function readTextBytes(path: string, maxBytes = MAX_TEXT_BYTES): Promise<Buffer | undefined> {
+export async function readTextBytes(path: string, problems: IngestError[], maxBytes = MAX_TEXT_BYTES): Promise<Buffer | undefined> {
   const mounted = inArchive(path);
   if (mounted) {
     const file = mounted.archive.file(mounted.path);
-    if (!file) return undefined;
+    if (!file) {
+      if (mounted.archive.folder(mounted.path)) problems.push({ path, message: NOT_A_FILE });
+      return undefined;
+    }
     try {
       return await mounted.archive.read(file, { tail: maxBytes });
-    } catch {
+    } catch (error) {
+      if (!mounted.archive.exhausted) problems.push({ path, message: `not read: ${describe(error)}` });
       return undefined;
     }
   }
   try {
-    if (blocking) return readTailBlocking(path, maxBytes);
-    const handle = await open(path, OPEN_FLAGS);
-    try {
-      const info = await handle.stat();
-      if (!info.isFile()) return undefined;
-      const { size } = info;
-      const length = Math.min(size, maxBytes);
-      const buffer = Buffer.alloc(length);
-      await handle.read(buffer, 0, length, size - length);
-      return buffer;
-    } finally {
-      await handle.close();
-    }
-  } catch {
+    const bytes = blocking ? readTailBlocking(path, maxBytes) : await readTail(path, maxBytes);
+    if (!bytes) problems.push({ path, message: NOT_A_FILE });
+    return bytes;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== "ENOENT" && code !== "ENOTDIR") problems.push({ path, message: `cannot read: ${describe(error)}` });
     return undefined;
+  }
+}
+
+const NOT_A_FILE = "not a regular file; not read";
+
+/** The last `maxBytes` bytes of a file, read with promise-based calls; undefined when it is not a regular file. */
+async function readTail(path: string, maxBytes: number): Promise<Buffer | undefined> {
+  const handle = await open(path, OPEN_FLAGS);
+  try {
+    const info = await handle.stat();
+    if (!info.isFile()) return undefined;
+    const { size } = info;
+    const length = Math.min(size, maxBytes);
+    const buffer = Buffer.alloc(length);
+    await handle.read(buffer, 0, length, size - length);
+    return buffer;
+  } finally {
+    await handle.close();
   }
 }
 
@@ -163,7 +182,7 @@ export async function readTextBytes(path: string, maxBytes = MAX_TEXT_BYTES): Pr
  */
 const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
 
-/** The last `maxBytes` bytes of a file, read with blocking calls. */
+/** The last `maxBytes` bytes of a file, read with blocking calls; undefined when it is not a regular file. */
 function readTailBlocking(path: string, maxBytes: number): Buffer | undefined {
   const fd = openSync(path, OPEN_FLAGS);
   try {

@@ -66,7 +66,7 @@ function firstWord(command: string | undefined): string | undefined {
 async function verifierFiles(dir: string, errors: IngestError[]): Promise<{ reward?: number; tests?: TestResult[]; output?: string }> {
   const verifier = join(dir, "verifier");
   const out: { reward?: number; tests?: TestResult[]; output?: string } = {};
-  const rewardText = await readTextFile(join(verifier, "reward.txt"), 4096);
+  const rewardText = await readTextFile(join(verifier, "reward.txt"), errors, 4096);
   if (rewardText !== undefined) {
     const n = asNumber(rewardText);
     if (n !== undefined) out.reward = n;
@@ -85,7 +85,7 @@ async function verifierFiles(dir: string, errors: IngestError[]): Promise<{ rewa
     if (tests) out.tests = tests;
     else errors.push({ path: join(verifier, "ctrf.json"), message: "not a CTRF report (no results.tests array)" });
   } else if (!/ENOENT/.test(ctrf.message)) errors.push({ path: join(verifier, "ctrf.json"), message: ctrf.message });
-  const stdout = await readTextFile(join(verifier, "test-stdout.txt"));
+  const stdout = await readTextFile(join(verifier, "test-stdout.txt"), errors);
   if (stdout !== undefined) out.output = stdout;
   return out;
 }
@@ -255,10 +255,10 @@ export async function readHarborTrial(input: HarborTrialInput): Promise<{ trial:
   evidence.agentActed = steps.some((s) => s.source === "agent");
   if (!evidence.agentActed) {
     // Only an agent that left no trajectory may have never started: look at what its install and launch printed.
-    const setup = (await readTextFile(join(dir, "agent", "setup", "stdout.txt"))) ?? "";
-    const launch = (await readTextFile(join(dir, "agent", "command-0", "stdout.txt"))) ?? "";
+    const setup = (await readTextFile(join(dir, "agent", "setup", "stdout.txt"), errors)) ?? "";
+    const launch = (await readTextFile(join(dir, "agent", "command-0", "stdout.txt"), errors)) ?? "";
     evidence.agentOutput = `${setup}\n${launch}`;
-    const command = firstWord(await readTextFile(join(dir, "agent", "command-0", "command.txt"), 4096));
+    const command = firstWord(await readTextFile(join(dir, "agent", "command-0", "command.txt"), errors, 4096));
     if (command) evidence.agentCommand = command;
   }
   const verdict = unreadable && reward === null && !files.tests

@@ -61,8 +61,12 @@ async function readRunInfo(runDir: string, errors: IngestError[]): Promise<Tb1Ru
   return info;
 }
 
-/** Builds a trial from a TB1 results record plus whatever its folder holds (transcripts, test logs). */
-async function buildTb1Trial(record: Record<string, unknown>, info: Tb1RunInfo, dir: string | undefined, sourcePath: string): Promise<Trial> {
+/**
+ * Builds a trial from a TB1 results record plus whatever its folder holds (transcripts, test logs);
+ * a file of the folder that is there but cannot be read goes to the folder's `errors`.
+ */
+async function buildTb1Trial(record: Record<string, unknown>, info: Tb1RunInfo, sourcePath: string, folder?: { dir: string; errors: IngestError[] }): Promise<Trial> {
+  const dir = folder?.dir;
   const trialName = asString(record.trial_name) ?? (dir ? basename(dir) : "unknown-trial");
   const task = asString(record.task_id) ?? (dir ? basename(dirname(dir)) : trialName.split(".")[0]!);
   const resolved = record.is_resolved;
@@ -78,19 +82,20 @@ async function buildTb1Trial(record: Record<string, unknown>, info: Tb1RunInfo, 
   let testLog: { tail: string; whole: string | Buffer } | undefined;
   let log: AgentLog | undefined;
   let launch: string | undefined;
-  if (dir) {
+  if (folder) {
+    const { dir, errors } = folder;
     // Read together: the files of one trial are independent, and the disk serves them at once.
     const [commands, tests, agentLog] = await Promise.all([
-      readTextFile(join(dir, "commands.txt")),
-      readTextBytes(join(dir, "sessions", "tests.log")).then((bytes) => bytes ?? readTextBytes(join(dir, "panes", "post-test.txt"))),
-      readTextBytes(join(dir, "sessions", "agent.log")),
+      readTextFile(join(dir, "commands.txt"), errors),
+      readTextBytes(join(dir, "sessions", "tests.log"), errors).then((bytes) => bytes ?? readTextBytes(join(dir, "panes", "post-test.txt"), errors)),
+      readTextBytes(join(dir, "sessions", "agent.log"), errors),
     ]);
     commandsText = commands;
     testLog = tests && verifierLog(tests);
     launch = commandsText ? agentLaunchExecutable(commandsText) : undefined;
     if (agentLog !== undefined) log = readAgentLog(agentLog, launch);
     // The pane's last screen is read only when the agent's own log does not give its steps.
-    if (!log || log.kind === "unknown") paneText = await readTextFile(join(dir, "panes", "post-agent.txt"));
+    if (!log || log.kind === "unknown") paneText = await readTextFile(join(dir, "panes", "post-agent.txt"), errors);
     // A known agent's own log is its steps. An unknown agent's log is read as a shell session, and so
     // is the pane (the last screen only): whichever shows more of the agent's commands wins;
     // commands.txt is the fallback when neither holds a prompt.
@@ -210,7 +215,7 @@ export async function readTb1Trial(
   // The folder's own file wins; the run-level entry fills in when it is broken. With neither, the trial
   // still counts, as invalid (no verdict), so a corrupt artifact cannot hide a trial.
   const merged = record ?? runRecord ?? {};
-  return { trial: await buildTb1Trial(merged, info, dir, dir), errors, brokenRecord: record === undefined };
+  return { trial: await buildTb1Trial(merged, info, dir, { dir, errors }), errors, brokenRecord: record === undefined };
 }
 
 /** Folders below a run that hold a trial results.json (normally `<task>/<trial>/`). */
@@ -260,7 +265,7 @@ export async function* readTb1Run(runDir: string, runResults?: Record<string, un
     listed.delete(trial.id.slice(info.run.length + 1));
     yield trial;
   }
-  for (const record of listed.values()) yield await buildTb1Trial(record, info, undefined, resultsPath);
+  for (const record of listed.values()) yield await buildTb1Trial(record, info, resultsPath);
 }
 
 /** A TB1 trial folder found outside any run folder: run = the folder two levels up. */

@@ -272,6 +272,11 @@ export class ZipArchive {
     return { archive: new ZipArchive(zip, readRaw, folders, files, limits, spent), errors, skipped };
   }
 
+  /** Whether the artifact's bytes are spent: nothing more of it is read (the input says so once). */
+  get exhausted(): boolean {
+    return this.spent.exhausted !== undefined;
+  }
+
   /** The folder at `path` (relative, `/`-separated, "" for the root). */
   folder(path: string): ArchiveFolder | undefined {
     return this.folders.get(path);

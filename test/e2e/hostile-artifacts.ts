@@ -107,6 +107,8 @@ export async function writeHostileArtifacts(dir: string): Promise<HostileArtifac
   artifacts.push(["deep-small.json", Buffer.from(`${'{"a":'.repeat(700_000)}1${"}".repeat(700_000)}`)]);
 
   // Text: endless lines, runs of blanks and carriage returns, escapes, and binary where text belongs.
+  // Deflated, the transcripts expand past the ratio an entry may (a bomb's mark): each is refused and
+  // named. The run folder below (writeHostileRun) gives the same text to the parsers.
   artifacts.push(["long-lines.zip", buildZip(hostileTranscripts().flatMap((files, n) => tb1Trial(n, files)))]);
   const random = randomBytes(40 * 1024 * 1024);
   artifacts.push(["binary.zip", buildZip([...tb1Trial(0, {}), { name: "run/task-0/task-0.1-of-1.run/sessions/agent.log", data: random.subarray(0, 30 * 1024 * 1024) }, { name: "run/results.json", data: random.subarray(0, 8 * 1024 * 1024) }])]);

@@ -168,11 +168,33 @@ describe("many files, huge documents", () => {
     for (const name of ["sessions/agent.log", "sessions/tests.log", "commands.txt"]) expect(spawnSync("mkfifo", [join(trial, name)]).status).toBe(0);
     for (const blocking of [false, true]) {
       // A child process, so that a read that does wait is killed by its timeout instead of hanging the suite.
-      const script = `const files = await import(${JSON.stringify(pathToFileURL(join(ROOT, "src/traces/files.ts")).href)}); if (${blocking}) files.readWithBlockingCalls(); const { readTrials } = await import(${JSON.stringify(pathToFileURL(join(ROOT, "src/traces/index.ts")).href)}); const read = await readTrials([${JSON.stringify(join(work, "run"))}]); console.log(JSON.stringify(read.trials.map((t) => [t.task, t.outcome])));`;
+      const script = `const files = await import(${JSON.stringify(pathToFileURL(join(ROOT, "src/traces/files.ts")).href)}); if (${blocking}) files.readWithBlockingCalls(); const { readTrials } = await import(${JSON.stringify(pathToFileURL(join(ROOT, "src/traces/index.ts")).href)}); const read = await readTrials([${JSON.stringify(join(work, "run"))}]); console.log(JSON.stringify({ trials: read.trials.map((t) => [t.task, t.outcome]), errors: read.errors.map((e) => [e.path.slice(${JSON.stringify(trial.length + 1)}), e.message]).sort() }));`;
       const run = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { cwd: ROOT, encoding: "utf8", timeout: 20_000 });
       expect(run.signal, run.stderr).toBeNull();
-      expect(JSON.parse(run.stdout)).toEqual([["task-a", "fail"]]);
+      // Each pipe is named: the trial lost its logs, and says why.
+      expect(JSON.parse(run.stdout)).toEqual({
+        trials: [["task-a", "fail"]],
+        errors: ["commands.txt", "sessions/agent.log", "sessions/tests.log"].map((name) => [name, "not a regular file; not read"]),
+      });
     }
+  });
+
+  it("names every log it could not read: an entry refused as a zip bomb, a folder in a file's place; a missing log is no error", async () => {
+    const tb1 = (n: number) => `run/task-${n}/task-${n}.1-of-1.run`;
+    const results = (n: number) => JSON.stringify({ trial_name: `task-${n}.1-of-1.run`, task_id: `task-${n}`, is_resolved: false, parser_results: { test_a: "failed" } });
+    // Eight megabytes of one letter deflate about a thousand times: past the ratio an entry may expand by.
+    const zip = join(work, "bombs.zip");
+    await writeFile(zip, await zipOf([[`${tb1(0)}/results.json`, results(0)], [`${tb1(0)}/sessions/agent.log`, "a".repeat(8 * 1024 * 1024)], [`${tb1(1)}/results.json`, results(1)]]));
+    const zipped = await readTrials([zip]);
+    expect(zipped.trials.map((t) => [t.task, t.outcome])).toEqual([["task-0", "fail"], ["task-1", "fail"]]);
+    expect(zipped.errors).toEqual([{ path: `${zip}!/${tb1(0)}/sessions/agent.log`, message: expect.stringMatching(/^not read: .*zip bomb/) }]);
+    // On the disk: a Harbor trial with a folder where its verifier's output belongs.
+    const harbor = join(work, "job", "task-h__1");
+    await mkdir(join(harbor, "verifier", "test-stdout.txt"), { recursive: true });
+    await writeFile(join(harbor, "result.json"), harborTrial("task-h", 0));
+    const onDisk = await readTrials([join(work, "job")]);
+    expect(onDisk.trials.map((t) => [t.task, t.outcome])).toEqual([["task-h", "fail"]]);
+    expect(onDisk.errors).toEqual([{ path: join(harbor, "verifier", "test-stdout.txt"), message: "not a regular file; not read" }]);
   });
 
   it("keeps names on one line: control characters in a task, agent or model name become _", async () => {
