@@ -357,9 +357,10 @@ export class ZipArchive {
         stream.on("data", (chunk: Buffer) => {
           inflated += chunk.length;
           spent.bytes += chunk.length;
-          if (inflated > limits.maxEntryBytes) return settle(new LimitError(`entry ${file.name} expands beyond ${limits.maxEntryBytes} bytes`, false));
+          // The entry's own cap: its error names the entry by its path, so the message need not.
+          if (inflated > limits.maxEntryBytes) return settle(new LimitError(`expands beyond ${limits.maxEntryBytes} bytes`, false));
           if (inflated > limits.ratioFloorBytes && inflated > Math.max(1, file.entry.compressedSize) * limits.maxRatio) {
-            return settle(new LimitError(`entry ${file.name} expands more than ${limits.maxRatio}x its compressed size (zip bomb)`, false));
+            return settle(new LimitError(`expands more than ${limits.maxRatio}x its compressed size (zip bomb)`, false));
           }
           if (spent.bytes > limits.maxTotalBytes) {
             spent.exhausted ??= `the artifact expands beyond ${limits.maxTotalBytes} bytes, nested archives included (at entry ${file.name}); nothing more of it is read`;
