@@ -104,9 +104,8 @@ function start(count: number): PoolWorker[] {
         fail();
       });
       // An idle worker never keeps the process alive; one with work does (see `send`). Only after the
-      // "message" listener: attaching one refs the port again (Node's worker_threads docs, port.ref),
-      // and a worker that never got a job (three workers, a run of LOCAL_FIRST + 2 folders) kept the
-      // process from exiting.
+      // "message" listener, since attaching one refs the port again (Node's worker_threads docs,
+      // port.ref): a worker that never got a job would hold the process.
       worker.unref();
       started.push(own);
     } catch {
