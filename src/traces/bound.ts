@@ -22,11 +22,15 @@ export function detach(text: string): string {
   return text.length < 13 ? text : (` ${text}`).slice(1);
 }
 
+/** What a bound field is made of: a copy of its own (`detach`), or the string itself when it is copied anyway. */
+type Own = (text: string) => string;
+const same: Own = (text) => text;
+
 /** A name cut to `limit` characters on one line, marked when cut: control characters (a newline, an escape) become `_`. */
-export function clipName(text: string, limit = NAME_LIMIT): string {
+export function clipName(text: string, limit = NAME_LIMIT, own: Own = detach): string {
   // eslint-disable-next-line no-control-regex
   const oneLine = text.replace(/[\x00-\x1f\x7f]/g, "_");
-  return detach(oneLine.length <= limit ? oneLine : `${oneLine.slice(0, limit - 1)}…`);
+  return own(oneLine.length <= limit ? oneLine : `${oneLine.slice(0, limit - 1)}…`);
 }
 
 /**
@@ -35,31 +39,32 @@ export function clipName(text: string, limit = NAME_LIMIT): string {
  */
 const MARKER_ROOM = 64;
 
-const text = (value: string, limit: number) => detach(value.length <= limit + MARKER_ROOM ? value : clip(value, limit));
+const text = (value: string, limit: number, own: Own) => own(value.length <= limit + MARKER_ROOM ? value : clip(value, limit));
 
-function boundTests(tests: TestResult[]): TestResult[] {
+function boundTests(tests: TestResult[], own: Own): TestResult[] {
   // Failed tests say why a trial failed: when there are too many, they are the ones kept.
   const kept = tests.length <= MAX_TESTS ? tests : [...tests.filter((t) => t.status === "failed"), ...tests.filter((t) => t.status !== "failed")].slice(0, MAX_TESTS);
   return kept.map((test) => {
-    const out: TestResult = { name: clipName(test.name, 2 * NAME_LIMIT), status: test.status };
-    if (test.message !== undefined) out.message = text(test.message, TEST_MESSAGE_LIMIT);
+    const out: TestResult = { name: clipName(test.name, 2 * NAME_LIMIT, own), status: test.status };
+    if (test.message !== undefined) out.message = text(test.message, TEST_MESSAGE_LIMIT, own);
     return out;
   });
 }
 
-function boundCall(call: ToolCall): ToolCall {
+function boundCall(call: ToolCall, own: Own): ToolCall {
   // Readers keep a shell command's text in its arguments as long as the command itself.
-  const out: ToolCall = { name: clipName(call.name), args: detachValue(boundValue(call.args, Math.max(ARG_STRING_LIMIT, TEXT_LIMIT) + MARKER_ROOM)) };
-  if (call.command !== undefined) out.command = text(call.command, TEXT_LIMIT);
+  const args = boundValue(call.args, Math.max(ARG_STRING_LIMIT, TEXT_LIMIT) + MARKER_ROOM);
+  const out: ToolCall = { name: clipName(call.name, NAME_LIMIT, own), args: own === same ? args : detachValue(args) };
+  if (call.command !== undefined) out.command = text(call.command, TEXT_LIMIT, own);
   return out;
 }
 
-function boundStep(step: Step): Step {
+function boundStep(step: Step, own: Own): Step {
   const out: Step = { ...step };
-  if (step.text !== undefined) out.text = text(step.text, TEXT_LIMIT);
-  if (step.output !== undefined) out.output = text(step.output, OUTPUT_LIMIT);
-  if (step.error !== undefined) out.error = text(step.error, TEXT_LIMIT);
-  if (step.calls !== undefined) out.calls = step.calls.slice(0, MAX_CALLS).map(boundCall);
+  if (step.text !== undefined) out.text = text(step.text, TEXT_LIMIT, own);
+  if (step.output !== undefined) out.output = text(step.output, OUTPUT_LIMIT, own);
+  if (step.error !== undefined) out.error = text(step.error, TEXT_LIMIT, own);
+  if (step.calls !== undefined) out.calls = step.calls.slice(0, MAX_CALLS).map((call) => boundCall(call, own));
   return out;
 }
 
@@ -85,29 +90,33 @@ export function markBounded(trial: Trial): Trial {
  * own. Readers clip as they read; this is the one backstop every trial passes, so a reader that
  * misses a field (a hostile results.json with a 200 MB test name, a million tests) still yields a
  * trial of bounded size that pins no file's text.
+ *
+ * `copy: false` bounds the fields without copying them, for a trial that is copied next anyway: a
+ * worker's trial is cloned into the main thread, which makes each of its strings afresh.
  */
-export function boundTrial(trial: Trial): Trial {
+export function boundTrial(trial: Trial, { copy = true }: { copy?: boolean } = {}): Trial {
   if (bounded.has(trial)) return trial;
+  const own = copy ? detach : same;
   const out: Trial = {
     ...trial,
-    id: clipName(trial.id, 2 * NAME_LIMIT + 1),
-    run: clipName(trial.run),
-    task: clipName(trial.task),
-    steps: boundSteps(trial.steps, (index, message): Step => ({ index, source: "system", text: message })).map(boundStep),
-    source: { format: trial.source.format, path: clipName(trial.source.path, PATH_LIMIT) },
+    id: clipName(trial.id, 2 * NAME_LIMIT + 1, own),
+    run: clipName(trial.run, NAME_LIMIT, own),
+    task: clipName(trial.task, NAME_LIMIT, own),
+    steps: boundSteps(trial.steps, (index, message): Step => ({ index, source: "system", text: message })).map((step) => boundStep(step, own)),
+    source: { format: trial.source.format, path: clipName(trial.source.path, PATH_LIMIT, own) },
   };
-  if (trial.infra) out.infra = { kind: clipName(trial.infra.kind, 100), detail: text(trial.infra.detail, REASON_LIMIT) };
-  if (trial.failureMode !== undefined) out.failureMode = clipName(trial.failureMode);
-  if (trial.tests) out.tests = boundTests(trial.tests);
+  if (trial.infra) out.infra = { kind: clipName(trial.infra.kind, 100, own), detail: text(trial.infra.detail, REASON_LIMIT, own) };
+  if (trial.failureMode !== undefined) out.failureMode = clipName(trial.failureMode, NAME_LIMIT, own);
+  if (trial.tests) out.tests = boundTests(trial.tests, own);
   if (trial.verifierOutput !== undefined) {
     const output = trial.verifierOutput;
-    out.verifierOutput = detach(output.length <= VERIFIER_TAIL_LIMIT + MARKER_ROOM ? output : clipTail(output, VERIFIER_TAIL_LIMIT));
+    out.verifierOutput = own(output.length <= VERIFIER_TAIL_LIMIT + MARKER_ROOM ? output : clipTail(output, VERIFIER_TAIL_LIMIT));
   }
-  if (trial.instruction !== undefined) out.instruction = text(trial.instruction, INSTRUCTION_LIMIT);
-  if (trial.stopReason !== undefined) out.stopReason = text(trial.stopReason, REASON_LIMIT);
+  if (trial.instruction !== undefined) out.instruction = text(trial.instruction, INSTRUCTION_LIMIT, own);
+  if (trial.stopReason !== undefined) out.stopReason = text(trial.stopReason, REASON_LIMIT, own);
   for (const key of ["agent", "model", "harnessVersion", "taskChecksum"] as const) {
     const value = trial[key];
-    if (value !== undefined) out[key] = clipName(value);
+    if (value !== undefined) out[key] = clipName(value, NAME_LIMIT, own);
   }
   return out;
 }

@@ -8,8 +8,9 @@ readWithBlockingCalls();
 /** A worker thread of the trial pool (trial-pool.ts): reads the trial folders it is sent, one at a time. */
 parentPort?.on("message", ({ id, job }: { id: number; job: TrialJob }) => {
   runTrialJob(job).then(
-    // Bounded here, off the main thread; it takes the trial as it comes (trial-pool.ts).
-    (result) => parentPort!.postMessage({ id, result: { ...result, trial: boundTrial(result.trial) } }),
+    // Bounded here, off the main thread; it takes the trial as it comes (trial-pool.ts). Not copied:
+    // the message is a copy.
+    (result) => parentPort!.postMessage({ id, result: { ...result, trial: boundTrial(result.trial, { copy: false }) } }),
     (error: unknown) => parentPort!.postMessage({ id, error: error instanceof Error ? error.message : String(error) }),
   );
 });
