@@ -50,7 +50,10 @@ function toStep(raw: Record<string, unknown>): Step {
     step.output = clip(output, OUTPUT_LIMIT);
     const exitCode = exitCodeIn(output);
     if (exitCode !== undefined) step.exitCode = exitCode;
-    const firstLine = output.trimStart().split("\n")[0] ?? "";
+    // The first line without splitting the whole output into lines.
+    const start = output.trimStart();
+    const end = start.indexOf("\n");
+    const firstLine = end === -1 ? start : start.slice(0, end);
     if (PARSE_ERROR.test(firstLine)) {
       const errorLine = output.split("\n").find((l) => /^ERROR:/.test(l.trim()));
       step.error = clip((errorLine ?? firstLine).trim(), 500);
