@@ -28,8 +28,13 @@ export const JSON_SCAN_BYTES = 4 * 1024 * 1024;
 /** Largest text file (pane, log) read; only its tail is kept beyond this. */
 export const MAX_TEXT_BYTES = 4 * 1024 * 1024;
 
+/**
+ * ASCII, like most trace text: one character outside Latin-1 makes V8 store the whole clipped text
+ * at two bytes a character, doubling what a clipped field costs in memory, in a scan and in the copy
+ * a worker sends.
+ */
 function truncationMarker(dropped: number): string {
-  return `\n…[${dropped} chars truncated]…\n`;
+  return `\n...[${dropped} chars truncated]...\n`;
 }
 
 /** Keeps the head and the tail (errors usually sit at the end), dropping the middle. */

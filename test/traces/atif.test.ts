@@ -105,7 +105,7 @@ describe("readAtifTrajectory (lenient, v1.0 to v1.8)", () => {
     if (!read.ok) throw new Error(read.message);
     const output = read.value.steps[0]!.output!;
     expect(output.length).toBeLessThan(4200);
-    expect(output).toMatch(/…\[\d+ chars truncated\]…/);
+    expect(output).toMatch(/\n\.\.\.\[\d+ chars truncated\]\.\.\.\n/);
     expect(output.endsWith("THE-END")).toBe(true);
   });
 
