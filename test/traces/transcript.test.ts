@@ -57,6 +57,8 @@ describe("Terminal-Bench transcripts", () => {
     // letter onto one (a dotless ı is not an i).
     expect(exitCodeIn("RETURN CODE: 4")).toBe(4);
     expect(exitCodeIn("EXIT STATUS=2")).toBe(2);
+    expect(exitCodeIn("eXiT cOdE 6")).toBe(6);
+    expect(exitCodeIn("ReTuRnCoDe 8")).toBe(8);
     expect(exitCodeIn("Ex\u0131t code 5")).toBeUndefined();
     // A long output is read at its head and its tail, never in the middle.
     const filler = "x".repeat(5000);
