@@ -62,6 +62,14 @@ export function workerCount(env: NodeJS.ProcessEnv = process.env): number {
 }
 
 /**
+ * A worker's young generation, in MB. What a worker allocates lives for one trial, yet by default V8
+ * grows the young generation as a read goes on: reading 1,600 Terminal-Bench 1 trials, the worker's
+ * heap doubled to 56 MB after about 600 of them. Capped, the peak memory of `mine` at 1,600 trials
+ * fell from 179 to 156 MB (TB1) at no cost in time (bench corpora, 2 cores, medians of 5 runs).
+ */
+const YOUNG_GENERATION_MB = 16;
+
+/**
  * A new worker on the entry beside this module: compiled JavaScript, or (tests, which run the
  * sources) TypeScript loaded through tsx, registered in the worker first since Node 20 does not pass
  * `--import` on to workers. Null when there is no entry: a bundle (the Action) reads on this thread.
@@ -70,8 +78,9 @@ function newWorker(): Worker | null {
   const typescript = import.meta.url.endsWith(".ts");
   const url = new URL(`./trial-worker.${typescript ? "ts" : "js"}`, import.meta.url);
   if (url.protocol !== "file:" || !existsSync(fileURLToPath(url))) return null;
-  if (!typescript) return new Worker(url);
-  return new Worker(`import("tsx/esm/api").then(({ register }) => { register(); return import(${JSON.stringify(url.href)}); });`, { eval: true });
+  const resourceLimits = { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB };
+  if (!typescript) return new Worker(url, { resourceLimits });
+  return new Worker(`import("tsx/esm/api").then(({ register }) => { register(); return import(${JSON.stringify(url.href)}); });`, { eval: true, resourceLimits });
 }
 
 function start(count: number): PoolWorker[] {
