@@ -168,9 +168,11 @@ async function readTail(path: string, maxBytes: number): Promise<Buffer | undefi
     if (!info.isFile()) return undefined;
     const { size } = info;
     const length = Math.min(size, maxBytes);
-    const buffer = Buffer.alloc(length);
-    await handle.read(buffer, 0, length, size - length);
-    return buffer;
+    // Not zero-filled (17 ms of the 0.65 s that reading and mining 400 TB1 trials take on one
+    // thread): only the bytes read are returned.
+    const buffer = Buffer.allocUnsafe(length);
+    const { bytesRead } = await handle.read(buffer, 0, length, size - length);
+    return buffer.subarray(0, bytesRead);
   } finally {
     await handle.close();
   }
@@ -190,7 +192,8 @@ function readTailBlocking(path: string, maxBytes: number): Buffer | undefined {
     if (!info.isFile()) return undefined;
     const { size } = info;
     const length = Math.min(size, maxBytes);
-    const buffer = Buffer.alloc(length);
+    // Not zero-filled, as in readTail.
+    const buffer = Buffer.allocUnsafe(length);
     return buffer.subarray(0, readSync(fd, buffer, 0, length, size - length));
   } finally {
     closeSync(fd);
