@@ -84,12 +84,15 @@ async function buildTb1Trial(record: Record<string, unknown>, info: Tb1RunInfo, 
   let launch: string | undefined;
   if (folder) {
     const { dir, errors } = folder;
-    // Read together: the files of one trial are independent, and the disk serves them at once.
+    // Read together: the files of one trial are independent, and the disk serves them at once. Each
+    // read's errors are kept apart and told in this order, not in the order the reads ended.
+    const failed: IngestError[][] = [[], [], []];
     const [commands, tests, agentLog] = await Promise.all([
-      readTextFile(join(dir, "commands.txt"), errors),
-      readTextBytes(join(dir, "sessions", "tests.log"), errors).then((bytes) => bytes ?? readTextBytes(join(dir, "panes", "post-test.txt"), errors)),
-      readTextBytes(join(dir, "sessions", "agent.log"), errors),
+      readTextFile(join(dir, "commands.txt"), failed[0]!),
+      readTextBytes(join(dir, "sessions", "tests.log"), failed[1]!).then((bytes) => bytes ?? readTextBytes(join(dir, "panes", "post-test.txt"), failed[1]!)),
+      readTextBytes(join(dir, "sessions", "agent.log"), failed[2]!),
     ]);
+    errors.push(...failed.flat());
     commandsText = commands;
     testLog = tests && verifierLog(tests);
     launch = commandsText ? agentLaunchExecutable(commandsText) : undefined;

@@ -168,13 +168,14 @@ describe("many files, huge documents", () => {
     for (const name of ["sessions/agent.log", "sessions/tests.log", "commands.txt"]) expect(spawnSync("mkfifo", [join(trial, name)]).status).toBe(0);
     for (const blocking of [false, true]) {
       // A child process, so that a read that does wait is killed by its timeout instead of hanging the suite.
-      const script = `const files = await import(${JSON.stringify(pathToFileURL(join(ROOT, "src/traces/files.ts")).href)}); if (${blocking}) files.readWithBlockingCalls(); const { readTrials } = await import(${JSON.stringify(pathToFileURL(join(ROOT, "src/traces/index.ts")).href)}); const read = await readTrials([${JSON.stringify(join(work, "run"))}]); console.log(JSON.stringify({ trials: read.trials.map((t) => [t.task, t.outcome]), errors: read.errors.map((e) => [e.path.slice(${JSON.stringify(trial.length + 1)}), e.message]).sort() }));`;
+      const script = `const files = await import(${JSON.stringify(pathToFileURL(join(ROOT, "src/traces/files.ts")).href)}); if (${blocking}) files.readWithBlockingCalls(); const { readTrials } = await import(${JSON.stringify(pathToFileURL(join(ROOT, "src/traces/index.ts")).href)}); const read = await readTrials([${JSON.stringify(join(work, "run"))}]); console.log(JSON.stringify({ trials: read.trials.map((t) => [t.task, t.outcome]), errors: read.errors.map((e) => [e.path.slice(${JSON.stringify(trial.length + 1)}), e.message]) }));`;
       const run = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { cwd: ROOT, encoding: "utf8", timeout: 20_000 });
       expect(run.signal, run.stderr).toBeNull();
-      // Each pipe is named: the trial lost its logs, and says why.
+      // Each pipe is named: the trial lost its logs, and says why, in the same order however the
+      // reads, made at once, happened to end.
       expect(JSON.parse(run.stdout)).toEqual({
         trials: [["task-a", "fail"]],
-        errors: ["commands.txt", "sessions/agent.log", "sessions/tests.log"].map((name) => [name, "not a regular file; not read"]),
+        errors: ["commands.txt", "sessions/tests.log", "sessions/agent.log"].map((name) => [name, "not a regular file; not read"]),
       });
     }
   });
@@ -195,6 +196,17 @@ describe("many files, huge documents", () => {
     const onDisk = await readTrials([join(work, "job")]);
     expect(onDisk.trials.map((t) => [t.task, t.outcome])).toEqual([["task-h", "fail"]]);
     expect(onDisk.errors).toEqual([{ path: join(harbor, "verifier", "test-stdout.txt"), message: "not a regular file; not read" }]);
+  });
+
+  it("tells a trial's unreadable logs in one order, not in the order their reads ended", async () => {
+    // The test log's fallback (the pane after the tests) is read only once the test log is found
+    // missing, so its read ends after the agent log's, which was asked for later.
+    const trial = join(work, "run", "task-o", "task-o.1-of-1.run");
+    for (const name of ["commands.txt", "panes/post-test.txt", "sessions/agent.log"]) await mkdir(join(trial, name), { recursive: true });
+    await writeFile(join(trial, "results.json"), JSON.stringify({ trial_name: "task-o.1-of-1.run", task_id: "task-o", is_resolved: false, parser_results: { test_a: "failed" } }));
+    const read = await readTrials([join(work, "run")]);
+    expect(read.trials.map((t) => t.task)).toEqual(["task-o"]);
+    expect(read.errors.map((e) => e.path.slice(trial.length + 1))).toEqual(["commands.txt", "panes/post-test.txt", "sessions/agent.log"]);
   });
 
   it("keeps names on one line: control characters in a task, agent or model name become _", async () => {
