@@ -4,7 +4,8 @@
  * ones. Generated Terminal-Bench 1 and Harbor corpora sized like real runs (bench/corpus.ts), at 400
  * and 1,600 trials. Each ratio is the median over paired runs (alternating order) of command time
  * over floor time, and the same of CPU time (all threads); peak RSS is the process's own, at 1× and
- * 4× the trials. Also the start-up cost of `--help` and `--version` against bare Node.
+ * 4× the trials. Also the start-up cost of `--help` and `--version` against bare Node, and how much
+ * work the machine's cores do at once against one alone, which the time ratios depend on.
  *
  * Targets: each ratio <= 1.5; RSS at 4× <= 1.3 × RSS at 1× for both commands; --help, --version < 0.15 s.
  * BENCH_PAIRS sets the pairs per figure (default 5); BENCH_CORPORA=tb1 or harbor runs one corpus,
@@ -16,6 +17,7 @@ import { bytesOf, CLI, ensureBuilt, filesOpened, FLOOR, median, paired, runNode,
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
+import { Worker } from "node:worker_threads";
 
 const SECTION = "ingest";
 const PAIRS = Number(process.env.BENCH_PAIRS) || 5;
@@ -46,6 +48,30 @@ async function startup(): Promise<void> {
     const seconds = await measure([CLI, flag]);
     emit({ section: SECTION, figure: `selfharness ${flag}`, value: round(seconds, 3), unit: "s", corpus: "-", note: `target < 0.15 s; bare node ${round(bare, 3)} s; median of ${runs}` });
   }
+}
+
+/** A CPU-bound loop that allocates nothing: the same work on each thread. */
+const SPIN = "let x = 0; const a = new Float64Array(1 << 16); for (let r = 0; r < 1500; r++) for (let i = 0; i < a.length; i++) { a[i] = a[i] * 1.0000001 + i; x += a[i]; } require('node:worker_threads').parentPort.postMessage(x);";
+
+const spin = (threads: number) => {
+  const start = performance.now();
+  return Promise.all(Array.from({ length: threads }, () => new Promise((done) => new Worker(SPIN, { eval: true }).once("message", done)))).then(() => (performance.now() - start) / 1000);
+};
+
+/**
+ * How much work the machine's cores do at once, against one core alone: a machine's cores may share a
+ * physical core or a host, and the ratios above depend on it (the CLI reads on a worker thread while
+ * its main thread mines; the floor runs on one thread). Two cores that are really two give 2.0.
+ */
+async function parallelCapacity(): Promise<void> {
+  const cores = availableParallelism();
+  const runs = 5;
+  const ratios: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const alone = await spin(1);
+    ratios.push((cores * alone) / (await spin(cores)));
+  }
+  emit({ section: SECTION, figure: "throughput of all cores / one core", value: round(median(ratios)), unit: "x", corpus: "-", note: `${cores} cores, ${cores} threads of the same CPU-bound loop against one alone; ideal ${cores}.0; median of ${runs}, range ${round(Math.min(...ratios))}-${round(Math.max(...ratios))}` });
 }
 
 async function measureCorpus(corpus: Corpus): Promise<void> {
@@ -96,5 +122,6 @@ async function measureCorpus(corpus: Corpus): Promise<void> {
 
 ensureBuilt();
 if (process.env.BENCH_STARTUP !== "0") await startup();
+await parallelCapacity();
 if (only.includes("tb1")) await measureCorpus(tb1Corpus());
 if (only.includes("harbor")) await measureCorpus(harborCorpus());
