@@ -61,6 +61,14 @@ function randomBytes(length: number): Buffer {
   return random;
 }
 
+/** Writes a trial folder's files (paths inside the folder), making the folders they need. */
+export async function writeTrialFiles(dir: string, files: Record<string, string | Buffer>): Promise<void> {
+  for (const [name, data] of Object.entries(files)) {
+    await mkdir(dirname(join(dir, name)), { recursive: true });
+    await writeFile(join(dir, name), data);
+  }
+}
+
 /** The files of five hostile trial folders: the transcripts above, and logs of binary bytes. */
 export function hostileTrialFiles(): Record<string, string | Buffer>[] {
   return [...hostileTranscripts(), { "sessions/agent.log": randomBytes(6 * 1024 * 1024), "sessions/tests.log": randomBytes(1024 * 1024) }];
@@ -139,12 +147,7 @@ async function writeHostileRun(run: string): Promise<string> {
     const task = `task-${String(n).padStart(2, "0")}`;
     const record = { trial_name: `${task}.1-of-1.run`, task_id: task, is_resolved: false, parser_results: { test_a: "failed" } };
     results.push(record);
-    const files: Record<string, string | Buffer> = { "results.json": JSON.stringify(record), ...hostile[n - (trials - hostile.length)] };
-    for (const [name, data] of Object.entries(files)) {
-      const file = join(run, task, record.trial_name, name);
-      await mkdir(dirname(file), { recursive: true });
-      await writeFile(file, data);
-    }
+    await writeTrialFiles(join(run, task, record.trial_name), { "results.json": JSON.stringify(record), ...hostile[n - (trials - hostile.length)] });
   }
   await writeFile(join(run, "results.json"), JSON.stringify({ results }));
   return run;

@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process";
-import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import { readdir, readFile, writeFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { readTrials, streamTrials, isIngestError } from "../../src/traces/index.js";
 import { closeTrialPool, LOCAL_FIRST, trialPoolStats, workerCount } from "../../src/traces/trial-pool.js";
@@ -9,7 +9,7 @@ import type { IngestResult, Trial } from "../../src/traces/types.js";
 import { FIXTURE_RUN as RUN, largeRun } from "./large-run.js";
 import { hasRealTraces, NO_REAL_TRACES, realTraces, repoRoot } from "./paths.js";
 import { useWorkDir } from "./work-dir.js";
-import { hostileTrialFiles } from "../e2e/hostile-artifacts.js";
+import { hostileTrialFiles, writeTrialFiles } from "../e2e/hostile-artifacts.js";
 
 async function readWith(workers: number, paths: string[]): Promise<IngestResult> {
   await closeTrialPool();
@@ -61,13 +61,7 @@ describe("trial folders read on worker threads", () => {
     const task = (await readdir(run, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort().at(-1)!;
     const trials = (await readdir(join(run, task))).sort();
     const hostile = hostileTrialFiles();
-    for (const [n, files] of hostile.entries()) {
-      for (const [name, data] of Object.entries(files)) {
-        const file = join(run, task, trials[n]!, name);
-        await mkdir(dirname(file), { recursive: true });
-        await writeFile(file, data);
-      }
-    }
+    for (const [n, files] of hostile.entries()) await writeTrialFiles(join(run, task, trials[n]!), files);
     const alone = await readWith(0, [run]);
     const shared = await readWith(1, [run]);
     const folders = alone.trials.filter((t) => !t.source.path.endsWith("results.json")).length;
