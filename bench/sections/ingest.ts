@@ -4,12 +4,15 @@
  * ones. Generated Terminal-Bench 1 and Harbor corpora sized like real runs (bench/corpus.ts), at 400
  * and 1,600 trials. Each ratio is the median over paired runs (alternating order) of command time
  * over floor time, and the same of CPU time (all threads); peak RSS is the process's own, at 1× and
- * 4× the trials. Also the start-up cost of `--help` and `--version` against bare Node, and how much
- * work the machine's cores do at once against one alone, which the time ratios depend on.
+ * 4× the trials; and the command with its read workers against the same command reading on one
+ * thread, which says what the workers buy on the machine at hand. Also the start-up cost of `--help`
+ * and `--version` against bare Node, and how much work the machine's cores do at once against one
+ * alone, which the time ratios depend on.
  *
  * Targets: each ratio <= 1.5; RSS at 4× <= 1.3 × RSS at 1× for both commands; --help, --version < 0.15 s.
  * BENCH_PAIRS sets the pairs per figure (default 5); BENCH_CORPORA=tb1 or harbor runs one corpus,
- * BENCH_SIZES=1x or 4x one size, BENCH_COMMANDS=ingest or mine one command.
+ * BENCH_SIZES=1x or 4x one size, BENCH_COMMANDS=ingest or mine one command; BENCH_POOL=0 skips the
+ * runs on one thread.
  */
 import { emit } from "../lib.js";
 import { harborCorpus, RUNS, tb1Corpus, TRIALS_PER_RUN, type Corpus } from "../corpus.js";
@@ -24,6 +27,7 @@ const PAIRS = Number(process.env.BENCH_PAIRS) || 5;
 const only = (process.env.BENCH_CORPORA ?? "tb1,harbor").split(",");
 const sizesWanted = (process.env.BENCH_SIZES ?? "1x,4x").split(",");
 const commandsWanted = (process.env.BENCH_COMMANDS ?? "ingest,mine").split(",");
+const poolFigure = process.env.BENCH_POOL !== "0";
 const manifests = mkdtempSync(join(tmpdir(), "selfharness-bench-manifest-"));
 process.on("exit", () => rmSync(manifests, { recursive: true, force: true }));
 
@@ -115,6 +119,22 @@ async function measureCorpus(corpus: Corpus): Promise<void> {
         note: `${round(cpu(result.b))} s vs ${round(cpu(result.a))} s of CPU, all threads; ${availableParallelism()} cores; median of ${PAIRS} pairs`,
       });
       emit({ section: SECTION, figure: `${command.name} peak RSS`, value: round(peak, 0), unit: "MiB", corpus: name, note: `floor ${round(median(result.a.map((r) => r.rssMiB)), 0)} MiB` });
+      if (!poolFigure) continue;
+      // What the read workers buy on this machine: the same command reading on its main thread alone
+      // (SELFHARNESS_READ_WORKERS=0) against the default. Under 1, the workers pay for themselves.
+      const pool = await paired(
+        () => runNode(args, { env: { SELFHARNESS_READ_WORKERS: "0" } }),
+        () => runNode(args),
+        PAIRS,
+      );
+      emit({
+        section: SECTION,
+        figure: `${command.name} with read workers / on one thread`,
+        value: round(median(pool.ratios)),
+        unit: "x",
+        corpus: name,
+        note: `${round(median(pool.b.map((r) => r.seconds)))} s vs ${round(median(pool.a.map((r) => r.seconds)))} s; no target; median of ${PAIRS} pairs`,
+      });
     }
     if (rss.length === 2) emit({ section: SECTION, figure: `${command.name} peak RSS 4x / 1x`, value: round(rss[1]! / rss[0]!), unit: "x", corpus: `${corpus.name} ${TRIALS_PER_RUN * RUNS} vs ${TRIALS_PER_RUN} trials`, note: "target <= 1.3" });
   }
