@@ -203,10 +203,13 @@ function isObservedRun(action: Action): boolean {
 }
 
 /** A clean command with output that names only files the last change produced (`ffmpeg -i result.mp4` after the command that wrote it). */
-function looksAtProduct(action: Action, produced: () => Set<string>): boolean {
+function looksAtProduct(action: Action, change: Action, produced: () => Set<string>): boolean {
   if (action.failed || action.output.trim() === "") return false;
-  const named = fileWords(action.command);
-  return named.size > 0 && [...named].every((w) => produced().has(w));
+  const named = [...fileWords(action.command)];
+  // Each of the change's file words is a piece of its command or output: a word in neither is not
+  // among them, and a native search says so without the regex reading the change.
+  if (named.length === 0 || !named.every((w) => change.command.includes(w) || change.output.includes(w))) return false;
+  return named.every((w) => produced().has(w));
 }
 
 /**
@@ -237,7 +240,7 @@ export const unverifiedCompletion: Detector = (view) => {
       checked = true;
     } else if (isReadOnly(action)) {
       if (change && !action.failed && action.output.trim() !== "") checked = true;
-    } else if (change && looksAtProduct(action, produced)) checked = true;
+    } else if (change && looksAtProduct(action, change, produced)) checked = true;
     else {
       changeTo(action);
       checked = false;
@@ -366,7 +369,8 @@ const FORMAT_REJECTIONS = 3;
 export const formatError: Detector = ({ trial }) => {
   const steps = trial.steps
     .filter((s) => s.source !== "agent" || s.output !== undefined || s.error !== undefined)
-    .filter((s) => HARNESS_PARSE_ERROR.test(s.error ?? "") || HARNESS_PARSE_ERROR.test(s.source === "agent" ? (s.output ?? "") : `${s.text ?? ""}\n${s.output ?? ""}`))
+        // Text and output one at a time: no wording spans a line break, and joining them would copy both.
+    .filter((s) => HARNESS_PARSE_ERROR.test(s.error ?? "") || (s.source !== "agent" && HARNESS_PARSE_ERROR.test(s.text ?? "")) || HARNESS_PARSE_ERROR.test(s.output ?? ""))
     .map((s) => s.index);
   const byLabel = PARSE_FAILURE_MODE.test(trial.failureMode ?? "");
   if (steps.length < FORMAT_REJECTIONS && !byLabel) return [];

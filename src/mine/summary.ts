@@ -4,7 +4,7 @@ import { hasAgentWork } from "./actions.js";
 import { renderSteps } from "./excerpt.js";
 import { trialDigest } from "./digest.js";
 import { dominantFinding } from "./priority.js";
-import { cutOff, DETECTORS, isAgentTimeout, viewOf } from "./signals.js";
+import { cutOff, DETECTORS, isAgentTimeout, viewOf, type TrialView } from "./signals.js";
 import { verifierSideError } from "./verifier-side.js";
 import type { Finding } from "./types.js";
 import { failedTests, terminalCause, verifierText } from "./verifier.js";
@@ -71,9 +71,11 @@ export function summarizeTrial(trial: Trial, options: { digest?: boolean } = {})
   if (trial.agent !== undefined) summary.agent = detach(trial.agent);
   if (trial.model !== undefined) summary.model = detach(trial.model);
   if (trial.outcome === "invalid") return summary;
-  const view = viewOf(trial);
-  const observed = hasAgentWork(view);
-  if (isAgentTimeout(trial.failureMode) && observed) summary.timeoutLabel = { cutOff: cutOff(view) };
+  // A passing trial needs its commands only for a timeout label: most are summarised without them.
+  let trialView: TrialView | undefined;
+  const view = () => (trialView ??= viewOf(trial));
+  const observed = trial.steps.some((s) => s.source === "agent" && s.text) || hasAgentWork(view());
+  if (isAgentTimeout(trial.failureMode) && observed) summary.timeoutLabel = { cutOff: cutOff(view()) };
   // A passing trial rules its task out of the suspects; its verifier is never read for one.
   summary.verifierDetail = trial.outcome === "fail" && verifierText(trial).trim() !== "";
   if (summary.verifierDetail) {
@@ -81,7 +83,7 @@ export function summarizeTrial(trial: Trial, options: { digest?: boolean } = {})
     if (error) summary.verifierSideError = { key: detach(error.key), reason: detach(error.reason) };
   }
   if (trial.outcome !== "fail") return summary;
-  const findings = Object.values(DETECTORS).flatMap((detect) => detect(view));
+  const findings = Object.values(DETECTORS).flatMap((detect) => detect(view()));
   const dominant = dominantFinding(findings);
   summary.failure = {
     findings: findings.map(detachFinding),

@@ -21,11 +21,13 @@ function names(instruction: string, word: string): boolean {
 }
 
 /**
- * Everything the agent was shown or said besides the instruction: a task often points to a file
- * (`/app/TASK.md`) that names what the instruction does not.
+ * True when something the agent was shown or said besides the instruction holds `word` (one line):
+ * a task often points to a file (`/app/TASK.md`) that names what the instruction does not.
  */
-function seenByAgent(trial: Trial): string {
-  return trial.steps.map((s) => `${s.text ?? ""}\n${s.output ?? ""}\n${(s.calls ?? []).map((c) => c.command ?? "").join("\n")}`).join("\n");
+function seenByAgent(trial: Trial, word: string): boolean {
+  // Every text holds the empty word ("/out/" has none): it names nothing the agent missed.
+  if (word === "") return true;
+  return trial.steps.some((s) => s.text?.includes(word) || s.output?.includes(word) || s.calls?.some((c) => c.command?.includes(word)));
 }
 
 export function verifierSideError(trial: Trial): VerifierSideError | undefined {
@@ -35,11 +37,8 @@ export function verifierSideError(trial: Trial): VerifierSideError | undefined {
   const text = verifierText(trial);
   const instruction = trial.instruction;
   if (instruction === undefined) return undefined;
-  // Built only when a check needs it: it is everything the trial holds, joined.
-  let seenText: string | undefined;
-  const seen = () => (seenText ??= seenByAgent(trial));
   const key = KEY_ERROR.exec(text)?.[1];
-  if (key !== undefined && !names(instruction, key) && !seen().includes(`"${key}"`) && !seen().includes(`'${key}'`)) {
+  if (key !== undefined && !names(instruction, key) && !seenByAgent(trial, `"${key}"`) && !seenByAgent(trial, `'${key}'`)) {
     return { key: `key:${key}`, reason: `the test reads the key '${key}', which the instruction never names` };
   }
   // A path counts only where the instruction is the whole specification (not "the task described in
@@ -48,7 +47,7 @@ export function verifierSideError(trial: Trial): VerifierSideError | undefined {
   const missing = missingPaths(trial);
   const unnamed = missing.filter((p) => {
     const base = p.replace(/^.*\//, "");
-    return p.startsWith("/") && !names(instruction, p) && !names(instruction, base) && !seen().includes(base);
+    return p.startsWith("/") && !names(instruction, p) && !names(instruction, base) && !seenByAgent(trial, base);
   });
   if (unnamed.length > 0 && unnamed.length === missing.length) {
     return { key: `path:${unnamed[0]}`, reason: `the test looks for ${unnamed[0]}, a path neither the instruction nor anything the agent read names` };
