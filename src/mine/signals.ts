@@ -369,7 +369,7 @@ const FORMAT_REJECTIONS = 3;
 export const formatError: Detector = ({ trial }) => {
   const steps = trial.steps
     .filter((s) => s.source !== "agent" || s.output !== undefined || s.error !== undefined)
-        // Text and output one at a time: no wording spans a line break, and joining them would copy both.
+    // Text and output one at a time: no wording spans a line break, and joining them would copy both.
     .filter((s) => HARNESS_PARSE_ERROR.test(s.error ?? "") || (s.source !== "agent" && HARNESS_PARSE_ERROR.test(s.text ?? "")) || HARNESS_PARSE_ERROR.test(s.output ?? ""))
     .map((s) => s.index);
   const byLabel = PARSE_FAILURE_MODE.test(trial.failureMode ?? "");
