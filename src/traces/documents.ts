@@ -1,4 +1,4 @@
-import { isRecord, readJsonText, type Read } from "./files.js";
+import { isRecord, parseJsonFile, withJsonBytes, type Read } from "./files.js";
 import { MAX_JSON_BYTES } from "./limits.js";
 
 /**
@@ -37,20 +37,18 @@ function parseLines(text: string): { values: Record<string, unknown>[]; badLines
  * Missing, huge, binary and malformed files are a message, never a throw.
  */
 export async function readDocument(path: string, maxBytes = MAX_JSON_BYTES): Promise<Read<JsonDocument>> {
-  const text = await readJsonText(path, maxBytes);
-  if (!text.ok) return text;
-  let malformed: string;
-  try {
-    return { ok: true, value: { kind: "json", value: JSON.parse(text.value) as unknown } };
-  } catch (error) {
-    malformed = `malformed JSON: ${error instanceof Error ? error.message : String(error)}`;
-  }
-  // Only a file that is not one JSON value is read as lines.
-  const start = text.value.trimStart()[0];
-  if (start !== "{" && start !== "[") return { ok: false, message: "not JSON (does not start with { or [)" };
-  const lines = parseLines(text.value);
-  if (lines.firstParsed && lines.values.length > 0) return { ok: true, value: { kind: "jsonl", values: lines.values, badLines: lines.badLines } };
-  return { ok: false, message: malformed };
+  const read = await withJsonBytes(path, maxBytes, (bytes): Read<JsonDocument> => {
+    const parsed = parseJsonFile(bytes);
+    if (parsed.ok) return { ok: true, value: { kind: "json", value: parsed.value } };
+    // Only a file that is not one JSON value is read as lines.
+    const text = bytes.toString("utf8");
+    const start = text.trimStart()[0];
+    if (start !== "{" && start !== "[") return { ok: false, message: "not JSON (does not start with { or [)" };
+    const lines = parseLines(text);
+    if (lines.firstParsed && lines.values.length > 0) return { ok: true, value: { kind: "jsonl", values: lines.values, badLines: lines.badLines } };
+    return parsed;
+  });
+  return read.ok ? read.value : read;
 }
 
 /** The values a document holds: the value itself, or every line. */

@@ -1,5 +1,6 @@
 import { closeSync, constants, fstatSync, openSync, readdirSync, readSync } from "node:fs";
 import { open, readdir, readFile, stat } from "node:fs/promises";
+import { parseJsonBytes } from "./json.js";
 import { JSON_SCAN_BYTES, MAX_JSON_BYTES, MAX_JSON_VALUES, MAX_TEXT_BYTES } from "./limits.js";
 import { inArchive } from "./mount.js";
 import type { IngestError } from "./types.js";
@@ -135,13 +136,33 @@ export function countJsonValues(bytes: Buffer, stopAt: number): number {
   return count;
 }
 
-/** A JSON file's text: a missing, huge, empty or binary file, or one of too many values, is a message, never a throw. */
-export async function readJsonText(path: string, maxBytes = MAX_JSON_BYTES): Promise<Read<string>> {
-  // Blocking reads fill this thread's read buffer and are decoded before anything else runs: no await between.
-  return jsonText(blocking && !inArchive(path) ? readBytesBlocking(path, maxBytes) : await readBytes(path, maxBytes));
+/**
+ * Reads a JSON file and gives its bytes to `use`; a missing, huge, empty or binary file, or one of too
+ * many values, is a message, never a throw. `use` must not keep the bytes: a blocking read fills this
+ * thread's read buffer, so they are used at once, with no await between the read and `use`.
+ */
+export async function withJsonBytes<T>(path: string, maxBytes: number, use: (bytes: Buffer) => T): Promise<Read<T>> {
+  const read = jsonBytes(blocking && !inArchive(path) ? readBytesBlocking(path, maxBytes) : await readBytes(path, maxBytes));
+  return read.ok ? { ok: true, value: use(read.value) } : read;
 }
 
-function jsonText(read: Read<Buffer>): Read<string> {
+/** JSON parsed from a file's bytes (json.ts: a large file is never made one string); malformed JSON is a message. */
+export function parseJsonFile(bytes: Buffer): Read<unknown> {
+  try {
+    return { ok: true, value: parseJsonBytes(bytes) };
+  } catch (error) {
+    return { ok: false, message: `malformed JSON: ${describe(error)}` };
+  }
+}
+
+/** Reads and parses a JSON file; a missing, huge, binary or malformed file is a message, never a throw. */
+export async function readJsonFile(path: string, maxBytes = MAX_JSON_BYTES): Promise<Read<unknown>> {
+  const read = await withJsonBytes(path, maxBytes, parseJsonFile);
+  return read.ok ? read.value : read;
+}
+
+/** The bytes of a JSON file that may be parsed: an empty or binary file, or one of too many values, is a message. */
+function jsonBytes(read: Read<Buffer>): Read<Buffer> {
   if (!read.ok) return read;
   const bytes = read.value;
   if (bytes.length === 0) return { ok: false, message: "empty file" };
@@ -149,18 +170,7 @@ function jsonText(read: Read<Buffer>): Read<string> {
   if (bytes.length > JSON_SCAN_BYTES && countJsonValues(bytes, MAX_JSON_VALUES) > MAX_JSON_VALUES) {
     return { ok: false, message: `file of ${bytes.length} bytes holds more than ${MAX_JSON_VALUES} JSON values, more than is parsed (its parse would take gigabytes); not read` };
   }
-  return { ok: true, value: bytes.toString("utf8") };
-}
-
-/** Reads and parses a JSON file; a missing, huge, binary or malformed file is a message, never a throw. */
-export async function readJsonFile(path: string, maxBytes = MAX_JSON_BYTES): Promise<Read<unknown>> {
-  const text = await readJsonText(path, maxBytes);
-  if (!text.ok) return text;
-  try {
-    return { ok: true, value: JSON.parse(text.value) as unknown };
-  } catch (error) {
-    return { ok: false, message: `malformed JSON: ${describe(error)}` };
-  }
+  return read;
 }
 
 /**

@@ -1,0 +1,155 @@
+/**
+ * `JSON.parse(bytes.toString("utf8"))` without making the whole text one string. V8 puts a string
+ * over 128 KB in its large-object space: fresh pages for each, mapped one by one as the decode fills
+ * them, and given back when it dies. A Harbor trajectory is hundreds of KB; on a virtual machine whose
+ * page faults take 15 µs, decoding the Harbor bench corpus's trajectories whole was 60% of the page
+ * faults of `mine` on one thread, about 5 ns a byte against 0.1 for a string in the young generation.
+ * So a large object or array is parsed a piece at a time: its members, grouped into runs of at most
+ * PIECE_BYTES, each decoded and parsed on its own, a member larger than that split the same way.
+ *
+ * The value is the one JSON.parse gives, and so is the error: anything the split does not take as
+ * well-formed JSON (a stray byte between members, a bracket that does not close, a trailing comma) is
+ * parsed whole again, so that the message is JSON.parse's own. Splits fall only on ASCII bytes
+ * outside strings, where no UTF-8 sequence can be cut, and decoding each piece gives the characters
+ * the whole text would hold there.
+ */
+
+/** Bytes parsed at once: as one-byte text, or two-byte (96 KB), under V8's 128 KB large-object size. */
+export const PIECE_BYTES = 48 * 1024;
+
+/** Levels of containers split: the work stays linear (each level reads its bytes once) however deep a hostile file nests. */
+const SPLIT_DEPTH = 4;
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COMMA = 0x2c;
+const COLON = 0x3a;
+const OPEN_OBJECT = 0x7b;
+const CLOSE_OBJECT = 0x7d;
+const OPEN_ARRAY = 0x5b;
+const CLOSE_ARRAY = 0x5d;
+
+/** Thrown where the split cannot vouch for the text; the whole text is then parsed for JSON.parse's own error. */
+class NotSplit extends Error {}
+
+/** Parses a JSON text given as UTF-8 bytes, as `JSON.parse(bytes.toString("utf8"))` does; `pieceBytes` is for tests. */
+export function parseJsonBytes(bytes: Buffer, pieceBytes = PIECE_BYTES): unknown {
+  if (bytes.length > pieceBytes) {
+    try {
+      return valueIn(bytes, 0, bytes.length, 0, pieceBytes);
+    } catch {
+      // Not well-formed where it was split (NotSplit), or in a piece (SyntaxError): parsed whole below.
+    }
+  }
+  return JSON.parse(bytes.toString("utf8"));
+}
+
+const isSpace = (byte: number | undefined) => byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
+
+/** The index of the quote that closes the string opened at `open`. */
+function stringEnd(bytes: Buffer, open: number, end: number): number {
+  for (let at = open; ; ) {
+    const close = bytes.indexOf(QUOTE, at + 1);
+    if (close === -1 || close >= end) throw new NotSplit();
+    let slashes = 0;
+    while (bytes[close - 1 - slashes] === BACKSLASH) slashes++;
+    if (slashes % 2 === 0) return close;
+    at = close;
+  }
+}
+
+const parse = (bytes: Buffer, start: number, end: number): unknown => JSON.parse(bytes.toString("utf8", start, end));
+
+function valueIn(bytes: Buffer, start: number, end: number, depth: number, pieceBytes: number): unknown {
+  while (start < end && isSpace(bytes[start])) start++;
+  while (end > start && isSpace(bytes[end - 1])) end--;
+  const open = bytes[start];
+  if (end - start <= pieceBytes || depth >= SPLIT_DEPTH || (open !== OPEN_OBJECT && open !== OPEN_ARRAY)) return parse(bytes, start, end);
+  const isObject = open === OPEN_OBJECT;
+  if (bytes[end - 1] !== (isObject ? CLOSE_OBJECT : CLOSE_ARRAY)) throw new NotSplit();
+  const members = membersOf(bytes, start + 1, end - 1);
+  const out: unknown[] | Record<string, unknown> = isObject ? {} : [];
+  // Consecutive small members are parsed together, in a piece of their own brackets.
+  let run = -1;
+  let runEnd = -1;
+  const flush = () => {
+    if (run === -1) return;
+    const text = bytes.toString("utf8", run, runEnd);
+    if (isObject) copyMembers(JSON.parse(`{${text}}`) as Record<string, unknown>, out as Record<string, unknown>);
+    else for (const item of JSON.parse(`[${text}]`) as unknown[]) (out as unknown[]).push(item);
+    run = -1;
+  };
+  for (const [from, to] of members) {
+    if (to - from <= pieceBytes && (run === -1 || to - run <= pieceBytes)) {
+      if (run === -1) run = from;
+      runEnd = to;
+      continue;
+    }
+    flush();
+    if (to - from <= pieceBytes) {
+      run = from;
+      runEnd = to;
+    } else if (isObject) {
+      const [key, valueStart] = keyOf(bytes, from, to);
+      setMember(out as Record<string, unknown>, key, valueIn(bytes, valueStart, to, depth + 1, pieceBytes));
+    } else {
+      (out as unknown[]).push(valueIn(bytes, from, to, depth + 1, pieceBytes));
+    }
+  }
+  flush();
+  return out;
+}
+
+/**
+ * The members of a container, between its brackets: split at its own commas. None for whitespace
+ * alone; a member that is nothing ("[1,,2]", "[1, ]") is malformed, and parsing it alone would not say so.
+ */
+function membersOf(bytes: Buffer, start: number, end: number): [number, number][] {
+  const members: [number, number][] = [];
+  let nested = 0;
+  let from = start;
+  const add = (to: number) => {
+    let first = from;
+    while (first < to && isSpace(bytes[first])) first++;
+    if (first === to) throw new NotSplit();
+    members.push([from, to]);
+  };
+  for (let at = start; at < end; at++) {
+    const byte = bytes[at];
+    if (byte === QUOTE) at = stringEnd(bytes, at, end);
+    else if (byte === OPEN_OBJECT || byte === OPEN_ARRAY) nested++;
+    else if (byte === CLOSE_OBJECT || byte === CLOSE_ARRAY) {
+      if (--nested < 0) throw new NotSplit();
+    } else if (byte === COMMA && nested === 0) {
+      add(at);
+      from = at + 1;
+    }
+  }
+  if (nested !== 0) throw new NotSplit();
+  let last = from;
+  while (last < end && isSpace(bytes[last])) last++;
+  if (last < end || members.length > 0) add(end);
+  return members;
+}
+
+/** An object member's key, and where its value starts (after the colon). */
+function keyOf(bytes: Buffer, start: number, end: number): [string, number] {
+  while (start < end && isSpace(bytes[start])) start++;
+  if (bytes[start] !== QUOTE) throw new NotSplit();
+  const close = stringEnd(bytes, start, end);
+  const key = parse(bytes, start, close + 1) as string;
+  let colon = close + 1;
+  while (colon < end && isSpace(bytes[colon])) colon++;
+  if (bytes[colon] !== COLON) throw new NotSplit();
+  return [key, colon + 1];
+}
+
+/** Sets a member as JSON.parse does: "__proto__" is a member like any other, not the object's prototype. */
+function setMember(out: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === "__proto__") Object.defineProperty(out, key, { value, writable: true, enumerable: true, configurable: true });
+  else out[key] = value;
+}
+
+function copyMembers(from: Record<string, unknown>, out: Record<string, unknown>): void {
+  for (const key of Object.keys(from)) setMember(out, key, from[key]);
+}
