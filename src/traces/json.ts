@@ -67,7 +67,6 @@ function valueIn(bytes: Buffer, start: number, end: number, depth: number, piece
   if (end - start <= pieceBytes || depth >= SPLIT_DEPTH || (open !== OPEN_OBJECT && open !== OPEN_ARRAY)) return parse(bytes, start, end);
   const isObject = open === OPEN_OBJECT;
   if (bytes[end - 1] !== (isObject ? CLOSE_OBJECT : CLOSE_ARRAY)) throw new NotSplit();
-  const members = membersOf(bytes, start + 1, end - 1);
   const out: unknown[] | Record<string, unknown> = isObject ? {} : [];
   // Consecutive small members are parsed together, in a piece of their own brackets.
   let run = -1;
@@ -79,11 +78,11 @@ function valueIn(bytes: Buffer, start: number, end: number, depth: number, piece
     else for (const item of JSON.parse(`[${text}]`) as unknown[]) (out as unknown[]).push(item);
     run = -1;
   };
-  for (const [from, to] of members) {
+  eachMember(bytes, start + 1, end - 1, (from, to) => {
     if (to - from <= pieceBytes && (run === -1 || to - run <= pieceBytes)) {
       if (run === -1) run = from;
       runEnd = to;
-      continue;
+      return;
     }
     flush();
     if (to - from <= pieceBytes) {
@@ -95,24 +94,26 @@ function valueIn(bytes: Buffer, start: number, end: number, depth: number, piece
     } else {
       (out as unknown[]).push(valueIn(bytes, from, to, depth + 1, pieceBytes));
     }
-  }
+  });
   flush();
   return out;
 }
 
 /**
- * The members of a container, between its brackets: split at its own commas. None for whitespace
- * alone; a member that is nothing ("[1,,2]", "[1, ]") is malformed, and parsing it alone would not say so.
+ * Each member of a container, between its brackets, as it is found (a hostile array may hold
+ * millions): split at the container's own commas. None for whitespace alone; a member that is nothing
+ * ("[1,,2]", "[1, ]") is malformed, and parsing it alone would not say so.
  */
-function membersOf(bytes: Buffer, start: number, end: number): [number, number][] {
-  const members: [number, number][] = [];
+function eachMember(bytes: Buffer, start: number, end: number, member: (from: number, to: number) => void): void {
   let nested = 0;
   let from = start;
+  let found = false;
   const add = (to: number) => {
     let first = from;
     while (first < to && isSpace(bytes[first])) first++;
     if (first === to) throw new NotSplit();
-    members.push([from, to]);
+    found = true;
+    member(from, to);
   };
   for (let at = start; at < end; at++) {
     const byte = bytes[at];
@@ -128,8 +129,7 @@ function membersOf(bytes: Buffer, start: number, end: number): [number, number][
   if (nested !== 0) throw new NotSplit();
   let last = from;
   while (last < end && isSpace(bytes[last])) last++;
-  if (last < end || members.length > 0) add(end);
-  return members;
+  if (last < end || found) add(end);
 }
 
 /** An object member's key, and where its value starts (after the colon). */
