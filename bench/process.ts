@@ -23,6 +23,8 @@ export interface Run {
   rssMiB: number;
   /** CPU time of all the process's threads (user and system): the work done, however many cores ran it. */
   cpuSeconds: number;
+  /** Minor page faults: pages of memory the process touched afresh (each one costs CPU time in the kernel). */
+  pageFaults: number;
   status: number | null;
 }
 
@@ -56,13 +58,14 @@ export function runNode(args: string[], options: { allowFailure?: boolean; env?:
       if (status !== 0 && !options.allowFailure) return reject(new Error(`node ${args.join(" ")} exited with ${status}: ${stderr.slice(0, 2000)}`));
       let rssKiB = 0;
       let cpuMicros = 0;
+      let pageFaults = 0;
       try {
-        [rssKiB, cpuMicros] = readFileSync(rssFile, "utf8").split(" ").map(Number) as [number, number];
+        [rssKiB, cpuMicros, pageFaults] = readFileSync(rssFile, "utf8").split(" ").map(Number) as [number, number, number];
         rmSync(rssFile, { force: true });
       } catch {
         // killed before it could say
       }
-      resolve({ seconds, rssMiB: rssKiB / 1024, cpuSeconds: cpuMicros / 1e6, status });
+      resolve({ seconds, rssMiB: rssKiB / 1024, cpuSeconds: cpuMicros / 1e6, pageFaults, status });
     });
   });
 }

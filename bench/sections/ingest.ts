@@ -6,8 +6,10 @@
  * over floor time, and the same of CPU time (all threads); peak RSS is the process's own, at 1× and
  * 4× the trials; and the command with its read workers against the same command reading on one
  * thread, which says what the workers buy on the machine at hand. Also the start-up cost of `--help`
- * and `--version` against bare Node, and how much work the machine's cores do at once against one
- * alone, which the time ratios depend on.
+ * and `--version` against bare Node, and two properties of the machine the time ratios depend on: how
+ * much work its cores do at once against one alone, and what touching fresh memory costs (a page
+ * fault: 15 µs on some virtual machines, well under one on a bare machine), with each command's page
+ * faults against the floor's.
  *
  * Targets: each ratio <= 1.5; RSS at 4× <= 1.3 × RSS at 1× for both commands; --help, --version < 0.15 s.
  * BENCH_PAIRS sets the pairs per figure (default 5); BENCH_CORPORA=tb1 or harbor runs one corpus,
@@ -17,6 +19,7 @@
 import { emit } from "../lib.js";
 import { harborCorpus, RUNS, tb1Corpus, TRIALS_PER_RUN, type Corpus } from "../corpus.js";
 import { bytesOf, CLI, ensureBuilt, filesOpened, FLOOR, median, paired, runNode, type Run } from "../process.js";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -78,6 +81,25 @@ async function parallelCapacity(): Promise<void> {
   emit({ section: SECTION, figure: "throughput of all cores / one core", value: round(median(ratios)), unit: "x", corpus: "-", note: `${cores} cores, ${cores} threads of the same CPU-bound loop against one alone; ideal ${cores}.0; median of ${runs}, range ${round(Math.min(...ratios))}-${round(Math.max(...ratios))}` });
 }
 
+/** Touches 256 MiB of fresh memory, a byte a page, and prints the microseconds a page took. */
+const TOUCH = "const pages = 65536; const start = process.hrtime.bigint(); const bytes = new Uint8Array(new ArrayBuffer(pages * 4096)); for (let i = 0; i < bytes.length; i += 4096) bytes[i] = 1; console.log(Number(process.hrtime.bigint() - start) / 1e3 / pages);";
+
+/**
+ * What a page of fresh memory costs on this machine. A reader maps memory afresh for each file it
+ * reads into a new buffer and for each string over V8's 128 KB large-object size, and the floor does
+ * both for every file. Where a fault costs 15 µs instead of well under one, that is most of the
+ * floor's time and moves the time ratios (traces/files.ts and traces/json.ts avoid both).
+ */
+async function pageFaultCost(): Promise<void> {
+  const runs = 5;
+  const costs: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const child = spawnSync(process.execPath, ["-e", TOUCH], { encoding: "utf8" });
+    costs.push(Number(child.stdout.trim()));
+  }
+  emit({ section: SECTION, figure: "cost of touching a fresh page", value: round(median(costs)), unit: "µs", corpus: "-", note: `256 MiB touched a byte a page in a new process; median of ${runs}, range ${round(Math.min(...costs))}-${round(Math.max(...costs))}` });
+}
+
 async function measureCorpus(corpus: Corpus): Promise<void> {
   const sizes = [
     { label: "1x", trials: TRIALS_PER_RUN, paths: corpus.one },
@@ -119,6 +141,14 @@ async function measureCorpus(corpus: Corpus): Promise<void> {
         note: `${round(cpu(result.b))} s vs ${round(cpu(result.a))} s of CPU, all threads; ${availableParallelism()} cores; median of ${PAIRS} pairs`,
       });
       emit({ section: SECTION, figure: `${command.name} peak RSS`, value: round(peak, 0), unit: "MiB", corpus: name, note: `floor ${round(median(result.a.map((r) => r.rssMiB)), 0)} MiB` });
+      emit({
+        section: SECTION,
+        figure: `${command.name} page faults / read floor's`,
+        value: round(median(result.a.map((floor, i) => result.b[i]!.pageFaults / floor.pageFaults))),
+        unit: "x",
+        corpus: name,
+        note: `${round(median(result.b.map((r) => r.pageFaults)), 0)} vs ${round(median(result.a.map((r) => r.pageFaults)), 0)} minor faults; no target; median of ${PAIRS} pairs`,
+      });
       if (!poolFigure) continue;
       // What the read workers buy on this machine: the same command reading on its main thread alone
       // (SELFHARNESS_READ_WORKERS=0) against the default. Under 1, the workers pay for themselves.
@@ -143,5 +173,6 @@ async function measureCorpus(corpus: Corpus): Promise<void> {
 ensureBuilt();
 if (process.env.BENCH_STARTUP !== "0") await startup();
 await parallelCapacity();
+await pageFaultCost();
 if (only.includes("tb1")) await measureCorpus(tb1Corpus());
 if (only.includes("harbor")) await measureCorpus(harborCorpus());
