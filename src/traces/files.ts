@@ -66,7 +66,7 @@ async function readBytes(path: string, maxBytes: number): Promise<Read<Buffer>> 
 
 /**
  * The buffer this thread's blocking reads fill, for bytes that are decoded before anything else runs
- * (readJsonText, readTextFile): a fresh buffer for each file is fresh memory, which the system maps
+ * (withJsonBytes, readTextFile): a fresh buffer for each file is fresh memory, which the system maps
  * page by page as the read fills it. A Harbor trajectory of 288 KB cost 72 page faults; on a virtual
  * machine whose faults take 15 µs, reading the 370 trajectories of the Harbor bench corpus into fresh
  * buffers took 2.1-3.6 ns a byte against 0.2-0.3 into this one. A file larger than READ_BUFFER_KEPT
