@@ -16,7 +16,7 @@ function parsedWhole(bytes: Buffer): { value: unknown } | { error: string } {
 
 function parsedInPieces(bytes: Buffer, pieceBytes: number): { value: unknown } | { error: string } {
   try {
-    return { value: parseJsonBytes(bytes, pieceBytes) };
+    return { value: parseJsonBytes(bytes, { pieceBytes, mostOutside: 1 }) };
   } catch (error) {
     return { error: (error as Error).message };
   }
@@ -111,7 +111,7 @@ describe("JSON parsed in pieces", () => {
 
   it('keeps "__proto__" a member, as JSON.parse does, not the object\'s prototype', () => {
     const text = Buffer.from(`{"__proto__": {"polluted": true}, "a": ${JSON.stringify("x".repeat(200))}, "__proto__": {"polluted": 2}}`);
-    const value = parseJsonBytes(text, 16) as Record<string, unknown>;
+    const value = parseJsonBytes(text, { pieceBytes: 16, mostOutside: 1 }) as Record<string, unknown>;
     expect(Object.getPrototypeOf(value)).toBe(Object.prototype);
     expect(Object.keys(value)).toEqual(["__proto__", "a"]);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
@@ -122,7 +122,7 @@ describe("JSON parsed in pieces", () => {
     const deep = Buffer.from(`${"[".repeat(1_000_000)}${"]".repeat(1_000_000)}`);
     const started = performance.now();
     let depth = 0;
-    for (let value = parseJsonBytes(deep, 8); Array.isArray(value); value = value[0] as unknown) depth++;
+    for (let value = parseJsonBytes(deep, { pieceBytes: 8, mostOutside: 1 }); Array.isArray(value); value = value[0] as unknown) depth++;
     expect(depth).toBe(1_000_000);
     // JSON.parse alone takes about 0.7 s here; a split that rescanned each level would take hours.
     expect(performance.now() - started).toBeLessThan(20_000);
