@@ -1,6 +1,6 @@
 import { closeSync, constants, fstatSync, openSync, readdirSync, readSync } from "node:fs";
 import { open, readdir, readFile, stat } from "node:fs/promises";
-import { parseJsonBytes } from "./json.js";
+import { countJsonValues, parseJsonBytes } from "./json.js";
 import { JSON_SCAN_BYTES, MAX_JSON_BYTES, MAX_JSON_VALUES, MAX_TEXT_BYTES } from "./limits.js";
 import { inArchive } from "./mount.js";
 import type { IngestError } from "./types.js";
@@ -109,31 +109,6 @@ function readBytesBlocking(path: string, maxBytes: number): Read<Buffer> {
   } catch (error) {
     return { ok: false, message: `cannot read: ${describe(error)}` };
   }
-}
-
-/**
- * The JSON values (objects, arrays, array items, object members) a text holds, counted up to
- * `stopAt`: one pass over its bytes, skipping strings whole. Linear, whatever the input.
- */
-export function countJsonValues(bytes: Buffer, stopAt: number): number {
-  let count = 0;
-  for (let i = 0; i < bytes.length; i++) {
-    const byte = bytes[i];
-    if (byte === 0x22) {
-      // To the next quote not escaped by an odd run of backslashes (each run is counted once).
-      for (;;) {
-        const end = bytes.indexOf(0x22, i + 1);
-        if (end === -1) return count;
-        let slashes = 0;
-        while (bytes[end - 1 - slashes] === 0x5c) slashes++;
-        i = end;
-        if (slashes % 2 === 0) break;
-      }
-    } else if (byte === 0x7b || byte === 0x5b || byte === 0x2c) {
-      if (++count > stopAt) return count;
-    }
-  }
-  return count;
 }
 
 /**

@@ -5,6 +5,9 @@ import { describe, expect, it } from "vitest";
 import { parseJsonBytes, PIECE_BYTES } from "../../src/traces/json.js";
 import { hasRealTraces, NO_REAL_TRACES, realTraces } from "./paths.js";
 
+/** Splits every document larger than a piece, whatever its size and its share of strings. */
+const ALWAYS = { mostOutside: 1, splitAbove: 0 };
+
 /** What JSON.parse makes of the bytes: the value, or the error's message. */
 function parsedWhole(bytes: Buffer): { value: unknown } | { error: string } {
   try {
@@ -16,7 +19,7 @@ function parsedWhole(bytes: Buffer): { value: unknown } | { error: string } {
 
 function parsedInPieces(bytes: Buffer, pieceBytes: number): { value: unknown } | { error: string } {
   try {
-    return { value: parseJsonBytes(bytes, { pieceBytes, mostOutside: 1 }) };
+    return { value: parseJsonBytes(bytes, { pieceBytes, ...ALWAYS }) };
   } catch (error) {
     return { error: (error as Error).message };
   }
@@ -111,7 +114,7 @@ describe("JSON parsed in pieces", () => {
 
   it('keeps "__proto__" a member, as JSON.parse does, not the object\'s prototype', () => {
     const text = Buffer.from(`{"__proto__": {"polluted": true}, "a": ${JSON.stringify("x".repeat(200))}, "__proto__": {"polluted": 2}}`);
-    const value = parseJsonBytes(text, { pieceBytes: 16, mostOutside: 1 }) as Record<string, unknown>;
+    const value = parseJsonBytes(text, { pieceBytes: 16, ...ALWAYS }) as Record<string, unknown>;
     expect(Object.getPrototypeOf(value)).toBe(Object.prototype);
     expect(Object.keys(value)).toEqual(["__proto__", "a"]);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
@@ -122,7 +125,7 @@ describe("JSON parsed in pieces", () => {
     const deep = Buffer.from(`${"[".repeat(1_000_000)}${"]".repeat(1_000_000)}`);
     const started = performance.now();
     let depth = 0;
-    for (let value = parseJsonBytes(deep, { pieceBytes: 8, mostOutside: 1 }); Array.isArray(value); value = value[0] as unknown) depth++;
+    for (let value = parseJsonBytes(deep, { pieceBytes: 8, ...ALWAYS }); Array.isArray(value); value = value[0] as unknown) depth++;
     expect(depth).toBe(1_000_000);
     // JSON.parse alone takes about 0.7 s here; a split that rescanned each level would take hours.
     expect(performance.now() - started).toBeLessThan(20_000);

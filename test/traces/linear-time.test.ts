@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { readAgentLog } from "../../src/traces/agent-log.js";
-import { countJsonValues } from "../../src/traces/files.js";
+import { countJsonValues } from "../../src/traces/json.js";
 import { terminalLines, terminalText, unwrapLines } from "../../src/traces/terminal.js";
 import { exitCodeIn, instructionFromCommands, parseKeystrokeLine, stepsFromPane } from "../../src/traces/transcript.js";
 import { decideVerdict } from "../../src/traces/verdict.js";
