@@ -2,7 +2,7 @@
 #
 #   docker build -t selfharness .
 #   docker run --env-file .env -p 3000:3000 selfharness                           # the app
-#   docker run --env-file .env selfharness node bin/selfharness.js worker         # one more worker (REDIS_URL)
+#   docker run --env-file .env selfharness node bin/selfharness.cjs worker        # one more worker (REDIS_URL)
 #
 # The environment it needs is described in docs/installing.md.
 

@@ -16,7 +16,7 @@ export const repoRoot = join(here, "..");
 const RSS = join(here, "process", "rss.mjs");
 const OPEN_LOG = join(here, "process", "open-log.mjs");
 export const FLOOR = join(here, "process", "floor.mjs");
-export const CLI = join(repoRoot, "bin", "selfharness.js");
+export const CLI = join(repoRoot, "bin", "selfharness.cjs");
 
 export interface Run {
   seconds: number;

@@ -11,6 +11,8 @@ export interface CliIo {
   err(text: string): void;
   /** Sets the process exit code for this invocation (0 unless a command says otherwise). */
   exit(code: number): void;
+  /** The width of the terminal a stream writes to, for help text; undefined when it is not a terminal (80 columns then). */
+  columns?(stream: "out" | "err"): number | undefined;
 }
 
 export function processIo(): CliIo & { code: number } {
@@ -23,6 +25,10 @@ export function processIo(): CliIo & { code: number } {
     err: (text: string) => err(text.endsWith("\n") ? text : `${text}\n`),
     exit: (code: number) => {
       io.code = code;
+    },
+    columns: (stream: "out" | "err") => {
+      const to = stream === "out" ? process.stdout : process.stderr;
+      return to.isTTY ? to.columns : undefined;
     },
   };
   return io;

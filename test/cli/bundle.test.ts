@@ -1,11 +1,11 @@
 /**
- * The CLI as `bin/selfharness.js` runs it: the bundle `npm run build` makes (scripts/build-cli.ts),
+ * The CLI as `bin/selfharness.cjs` runs it: the bundle `npm run build` makes (scripts/build-cli.ts),
  * built fresh into a folder laid out as an installed package. It answers like the sources, reads
  * trial folders on its worker thread (the worker's entry must sit beside the chunk that starts it),
- * and finds its version.
+ * and finds its version; the help and version come from the bin's CommonJS answer alone.
  */
 import { spawnSync } from "node:child_process";
-import { cp, mkdir, readFile, writeFile } from "node:fs/promises";
+import { cp, mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { buildCliBundle } from "../../scripts/build-cli.js";
@@ -30,20 +30,20 @@ async function installed(dir: string): Promise<string> {
   const pkg = join(dir, "package");
   await mkdir(join(pkg, "bin"), { recursive: true });
   await cp(join(repoRoot, "package.json"), join(pkg, "package.json"));
-  await cp(join(repoRoot, "bin/selfharness.js"), join(pkg, "bin/selfharness.js"));
+  await cp(join(repoRoot, "bin/selfharness.cjs"), join(pkg, "bin/selfharness.cjs"));
   await buildCliBundle(join(pkg, "dist/bundle"));
   await writeFile(join(dir, "count-workers.mjs"), COUNT_WORKERS);
   return pkg;
 }
 
 function runBundle(dir: string, pkg: string, args: string[], env: Record<string, string> = {}) {
-  return spawnSync(process.execPath, ["--import", join(dir, "count-workers.mjs"), join(pkg, "bin/selfharness.js"), ...args], { cwd: repoRoot, encoding: "utf8", env: { ...process.env, ...env } });
+  return spawnSync(process.execPath, ["--import", join(dir, "count-workers.mjs"), join(pkg, "bin/selfharness.cjs"), ...args], { cwd: repoRoot, encoding: "utf8", env: { ...process.env, ...env } });
 }
 
 async function fromSources(args: string[]) {
   const io = memoryIo();
   const code = await main(["node", "selfharness", ...args], io);
-  return { code, out: io.stdout };
+  return { code, out: io.stdout, err: io.stderr };
 }
 
 describe("the CLI's bundle", () => {
@@ -73,4 +73,18 @@ describe("the CLI's bundle", () => {
     expect([proposed.status, proposed.stdout]).toEqual([proposedHere.code, proposedHere.out]);
     expect(proposed.status).toBe(0);
   }, 120_000);
+
+  it("answers the help and the version with top.cjs alone, as the sources do, and says what is missing for a command", async () => {
+    const pkg = await installed(work());
+    const bundle = join(pkg, "dist/bundle");
+    for (const file of await readdir(bundle)) if (file !== "top.cjs") await rm(join(bundle, file));
+    for (const args of [["--help"], ["-h"], ["help"], ["--version"], ["-V"], []]) {
+      const answer = runBundle(work(), pkg, args);
+      const sources = await fromSources(args);
+      expect({ code: answer.status, out: answer.stdout, err: answer.stderr.replace(/^worker threads started: 0\n/m, "") }, args.join(" ")).toEqual(sources);
+    }
+    const mine = runBundle(work(), pkg, ["mine", "."]);
+    expect(mine.status).toBe(2);
+    expect(mine.stderr).toContain(`${join(bundle, "selfharness.js")} is missing; run \`npm install\``);
+  }, 60_000);
 });

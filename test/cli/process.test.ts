@@ -1,6 +1,6 @@
 /**
- * The CLI as a process, the way people run it: `--help` loads none of the heavy layers, `--version`
- * answers, output to a file is output to a pipe, and a reader that goes away (`| head`) ends the
+ * The CLI as a process, the way people run it: `--help` and `--version` load neither commander nor
+ * any layer, output to a file is output to a pipe, and a reader that goes away (`| head`) ends the
  * output quietly.
  */
 import { spawnSync } from "node:child_process";
@@ -30,16 +30,21 @@ function modulesLoaded(args: string[]): { status: number | null; stdout: string;
 }
 
 describe("selfharness as a process", () => {
-  it("lists every command on --help without loading the readers, the miner, the tokenizer, the model client or zod", () => {
+  it("lists every command on --help, and answers --version and nothing at all, without loading commander or any layer", () => {
     const help = modulesLoaded(["--help"]);
     expect(help.status).toBe(0);
     for (const command of ["ingest", "mine", "propose", "gate"]) expect(help.stdout).toMatch(new RegExp(`^\\s+${command}\\b`, "m"));
-    const heavy = help.modules.filter((m) => /^(src\/(traces|mine|propose|gate|llm|config|loop)\/|package (gpt-tokenizer|openai|zod|yauzl|diff))/.test(m));
-    expect(heavy).toEqual([]);
+    for (const args of [["--help"], ["--version"], []]) {
+      const { status, modules } = args[0] === "--help" ? help : modulesLoaded(args);
+      expect(status).toBe(args.length === 0 ? 2 : 0);
+      const heavy = modules.filter((m) => /^(src\/(traces|mine|propose|gate|llm|config|loop)\/|src\/cli\/program\.ts|package (commander|gpt-tokenizer|openai|zod|yauzl|diff))/.test(m));
+      expect(heavy, args.join(" ")).toEqual([]);
+    }
     // The log does see what a command loads: asking for one command's help loads that command.
     const ingest = modulesLoaded(["ingest", "--help"]);
     expect(ingest.status).toBe(0);
     expect(ingest.modules).toContain("src/traces/index.ts");
+    expect(ingest.modules).toContain("package commander");
     expect(ingest.modules).not.toContain("src/gate/decide.ts");
   });
 

@@ -110,9 +110,9 @@ describe("the Dockerfile", () => {
     expect(pkg.dependencies.probot).toBeDefined();
     expect(pkg.scripts.start).toBe(`probot run ${cmd[3]}`);
     expect(existsSync(join(root, builtFrom(cmd[3]!)))).toBe(true);
-    // The worker: bin/selfharness.js is copied and loads dist/github/worker.js.
+    // The worker: bin/selfharness.cjs is copied and loads dist/github/worker.js.
     expect(copies(runtime).some((c) => c.sources.includes("bin"))).toBe(true);
-    expect(read("bin/selfharness.js")).toContain('"../dist/github/worker.js"');
+    expect(read("bin/selfharness.cjs")).toContain('"../dist/github/worker.js"');
     expect(existsSync(join(root, builtFrom("dist/github/worker.js")))).toBe(true);
     // Probot's setup mode reads app.yml from the working directory.
     expect(copies(runtime).some((c) => c.sources.includes("app.yml"))).toBe(true);
