@@ -365,12 +365,21 @@ const PARSE_FAILURE_MODE = /llm_parse_error|format_error|FatalLlmParseError|Outp
 /** Rejections before the format is the mechanism: one or two that the agent recovers from are routine. */
 const FORMAT_REJECTIONS = 3;
 
+/**
+ * How far into a message or an output a rejection is looked for. A harness that rejects a reply says
+ * so first: every rejection in the real samples opens its text (Terminus's "Previous response had
+ * parsing errors", the rejections the readers write into a step's error), while the same words deep in
+ * a command's output are that output (a grep for them, a tool registry's source). Scanning only the
+ * head also spares the bulk of long outputs: the whole outputs of 400 Harbor trials took 100 ms.
+ */
+const REJECTION_HEAD = 1000;
+const rejects = (text: string | undefined) => text !== undefined && HARNESS_PARSE_ERROR.test(text.length > REJECTION_HEAD ? text.slice(0, REJECTION_HEAD) : text);
+
 /** The harness could not parse the agent's output (bad JSON, unknown tool, two commands in one reply) again and again. */
 export const formatError: Detector = ({ trial }) => {
   const steps = trial.steps
-    .filter((s) => s.source !== "agent" || s.output !== undefined || s.error !== undefined)
-    // Text and output one at a time: no wording spans a line break, and joining them would copy both.
-    .filter((s) => HARNESS_PARSE_ERROR.test(s.error ?? "") || (s.source !== "agent" && HARNESS_PARSE_ERROR.test(s.text ?? "")) || HARNESS_PARSE_ERROR.test(s.output ?? ""))
+    // Error, text and output one at a time: no wording spans them, and joining them would copy each.
+    .filter((s) => rejects(s.error) || (s.source !== "agent" && rejects(s.text)) || rejects(s.output))
     .map((s) => s.index);
   const byLabel = PARSE_FAILURE_MODE.test(trial.failureMode ?? "");
   if (steps.length < FORMAT_REJECTIONS && !byLabel) return [];

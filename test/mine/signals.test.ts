@@ -181,6 +181,14 @@ describe("format-error", () => {
     expect(run("format-error", trial({ task: "hello" }, [{ say: "{bad" }, parseError(0), ["ls"]]))).toEqual([]);
     expect(run("format-error", trial({ task: "hello" }, [["python load.py", "json.decoder.JSONDecodeError: Expecting value", 1]]))).toEqual([]);
   });
+  it("reads a rejection where the harness writes it, at the head of its message, not deep in a command's output", () => {
+    const source = (i: number) => `${"def call(name):\n    handler = TOOLS.get(name)\n".repeat(30)}    raise KeyError(f"unknown tool {name}")  # ${i}\n`;
+    const grepped = [0, 1, 2].map((i) => ["cat registry.py", source(i)] as [string, string]);
+    expect(source(0).indexOf("unknown tool")).toBeGreaterThan(1000);
+    expect(run("format-error", trial({ task: "registry" }, grepped))).toEqual([]);
+    const opened = [0, 1, 2].map((i) => ["call", `unknown tool 'call' (${i}); the tools are: bash, edit\n${source(i)}`] as [string, string]);
+    expect(run("format-error", trial({ task: "registry" }, opened))[0]?.steps).toHaveLength(3);
+  });
 });
 
 describe("timeout and context-overflow", () => {
