@@ -33,16 +33,19 @@ process.on("exit", () => rmSync(scratch, { recursive: true, force: true }));
 
 /**
  * Runs `node <args>` to completion with stdout to /dev/null, in an empty folder (no configuration file
- * to pick up); stderr is kept only to explain a failure.
+ * to pick up); stderr is kept only to explain a failure. `measured: false` leaves out the preload that
+ * reports peak RSS, CPU time and page faults (they read 0 then): the start-up figures time a process
+ * as a user starts it, and the preload would start Node's ES module loader, which `--help` skips.
  */
-export function runNode(args: string[], options: { allowFailure?: boolean; env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<Run> {
+export function runNode(args: string[], options: { allowFailure?: boolean; env?: NodeJS.ProcessEnv; cwd?: string; measured?: boolean } = {}): Promise<Run> {
   const rssFile = join(scratch, `rss-${process.pid}-${Math.random().toString(36).slice(2)}`);
   const out = openSync("/dev/null", "w");
   return new Promise((resolve, reject) => {
     const start = process.hrtime.bigint();
     // Through a shell that waits for it: Linux keeps a process's peak RSS across exec, so a child
     // forked straight from this (large) process would report this process's size as its own peak.
-    const child = spawn("/bin/sh", ["-c", '"$0" "$@"; exit $?', process.execPath, "--import", RSS, ...args], {
+    const preload = options.measured === false ? [] : ["--import", RSS];
+    const child = spawn("/bin/sh", ["-c", '"$0" "$@"; exit $?', process.execPath, ...preload, ...args], {
       stdio: ["ignore", out, "pipe"],
       cwd: options.cwd ?? scratch,
       env: { ...process.env, ...options.env, BENCH_RSS_FILE: rssFile },
