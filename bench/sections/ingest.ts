@@ -59,8 +59,7 @@ async function startup(): Promise<void> {
   for (const [f, flag] of ["--help", "--version"].entries()) {
     const seconds = flags[f]!;
     const over = median(seconds.map((t, i) => t - bare[i]!));
-    const sign = over >= 0 ? "+" : "-";
-    const note = `target < 0.15 s; bare node ${round(median(bare), 3)} s; over bare node in the same round ${sign}${Math.abs(round(over * 1000, 0))} ms (median); median of ${runs}`;
+    const note = `target < 0.15 s; bare node ${round(median(bare), 3)} s; over bare node in the same round ${over >= 0 ? "+" : ""}${round(over * 1000, 0)} ms (median); median of ${runs}`;
     emit({ section: SECTION, figure: `selfharness ${flag}`, value: round(median(seconds), 3), unit: "s", corpus: "-", note });
   }
 }

@@ -14,7 +14,7 @@ export const PROGRAM = {
   version: { flags: "-V, --version", description: "print the version" },
 } as const;
 
-/** The commands and the summaries the command list shows; cli.ts loads each only when it is the one asked for. */
+/** The commands and the summaries the command list shows; cli/program.ts loads each only when it is the one asked for. */
 export const COMMANDS = [
   { name: "ingest", summary: "read eval traces into trials: task, attempt, pass / fail / invalid, steps" },
   { name: "mine", summary: "find failure mechanisms that recur across tasks and runs, with evidence" },
@@ -51,11 +51,12 @@ export function answerTopLevel(argv: string[], io: CliIo = processIo()): number 
 
 /** The program's help at `width` columns (80 unless a terminal says otherwise), laid out as commander 14 lays it out. */
 export function topHelp(width = 80): string {
+  const help = "display help for command";
   const options: [string, string][] = [
     [PROGRAM.version.flags, PROGRAM.version.description],
-    ["-h, --help", "display help for command"],
+    ["-h, --help", help],
   ];
-  const commands: [string, string][] = [...COMMANDS.map((c): [string, string] => [c.name, c.summary]), ["help [command]", "display help for command"]];
+  const commands: [string, string][] = [...COMMANDS.map((c): [string, string] => [c.name, c.summary]), ["help [command]", help]];
   const termWidth = Math.max(...[...options, ...commands].map(([term]) => term.length));
   const item = ([term, description]: [string, string]) => {
     const remaining = width - termWidth - 4;

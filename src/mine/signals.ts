@@ -370,7 +370,7 @@ const FORMAT_REJECTIONS = 3;
  * so first: every rejection in the real samples opens its text (Terminus's "Previous response had
  * parsing errors", the rejections the readers write into a step's error), while the same words deep in
  * a command's output are that output (a grep for them, a tool registry's source). Scanning only the
- * head also spares the bulk of long outputs: the whole outputs of 400 Harbor trials took 100 ms.
+ * head also spares the bulk of long outputs.
  */
 const REJECTION_HEAD = 1000;
 const rejects = (text: string | undefined) => text !== undefined && HARNESS_PARSE_ERROR.test(text.length > REJECTION_HEAD ? text.slice(0, REJECTION_HEAD) : text);
