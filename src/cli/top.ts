@@ -30,22 +30,26 @@ export type CommandName = (typeof COMMANDS)[number]["name"];
  * which commander parses.
  */
 export function answerTopLevel(argv: string[], io: CliIo = processIo()): number | undefined {
-  const args = argv.slice(2);
-  if (args.length === 0) {
-    // As commander does when no command is given: the help, on stderr, as an error.
-    io.err(topHelp(io.columns?.("err")));
+  const answer = answerFor(argv.slice(2), io);
+  if (!answer) return undefined;
+  try {
+    if (answer.stream === "out") io.out(answer.text);
+    else io.err(answer.text);
+  } catch (error) {
+    // As a command's failure reads (a full disk, a closed descriptor): said on stderr, exit code 2.
+    io.err(`selfharness: ${error instanceof Error ? error.message : String(error)}`);
     return 2;
   }
+  return answer.code;
+}
+
+function answerFor(args: string[], io: CliIo): { stream: "out" | "err"; text: string; code: number } | undefined {
+  // As commander does when no command is given: the help, on stderr, as an error.
+  if (args.length === 0) return { stream: "err", text: topHelp(io.columns?.("err")), code: 2 };
   if (args.length > 1) return undefined;
   const [word] = args;
-  if (word === "-V" || word === "--version") {
-    io.out(packageVersion());
-    return 0;
-  }
-  if (word === "-h" || word === "--help" || word === "help") {
-    io.out(topHelp(io.columns?.("out")));
-    return 0;
-  }
+  if (word === "-V" || word === "--version") return { stream: "out", text: packageVersion(), code: 0 };
+  if (word === "-h" || word === "--help" || word === "help") return { stream: "out", text: topHelp(io.columns?.("out")), code: 0 };
   return undefined;
 }
 

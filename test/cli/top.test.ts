@@ -24,6 +24,23 @@ describe("the program's help and version", () => {
     }
   });
 
+  it("fail as a command does when their output cannot be written, and as commander's own answers do", async () => {
+    const full = () =>
+      Object.assign(memoryIo(), {
+        out: () => {
+          throw new Error("ENOSPC: no space left on device, write");
+        },
+      });
+    for (const args of [["--help"], ["--version"]]) {
+      const argv = ["node", "selfharness", ...args];
+      const quick = full();
+      const code = await main(argv, quick);
+      const commander = full();
+      expect([code, quick.stderr], args.join(" ")).toEqual([await runProgram(argv, commander), commander.stderr]);
+      expect([code, quick.stderr]).toEqual([2, "selfharness: ENOSPC: no space left on device, write\n"]);
+    }
+  });
+
   it("wraps the command list to the terminal's width", async () => {
     const narrow = ioAt(72);
     await main(["node", "selfharness", "--help"], narrow);
