@@ -1,7 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { packageVersion } from "../version.js";
 import type { CliIo } from "./io.js";
-import { COMMANDS, PROGRAM, type CommandName } from "./top.js";
+import { COMMANDS, PROGRAM, reportFailure, type CommandName } from "./top.js";
 
 type Register = (program: Command, io: CliIo) => void;
 
@@ -55,7 +55,6 @@ export async function runProgram(argv: string[], io: CliIo & { code: number }): 
       // --help and --version end here with exit code 0.
       return error.exitCode === 0 ? 0 : 2;
     }
-    io.err(`selfharness: ${error instanceof Error ? error.message : String(error)}`);
-    return 2;
+    return reportFailure(io, error);
   }
 }

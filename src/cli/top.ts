@@ -25,8 +25,8 @@ export const COMMANDS = [
 export type CommandName = (typeof COMMANDS)[number]["name"];
 
 /**
- * Answers `argv` (as in process.argv) when it asks only for the help or the version, and resolves
- * to undefined for anything else: a command, an unknown word or option, or more than one argument,
+ * Answers `argv` (as in process.argv) when it asks only for the help or the version, and returns
+ * undefined for anything else: a command, an unknown word or option, or more than one argument,
  * which commander parses.
  */
 export function answerTopLevel(argv: string[], io: CliIo = processIo()): number | undefined {
@@ -36,13 +36,19 @@ export function answerTopLevel(argv: string[], io: CliIo = processIo()): number 
     if (answer.stream === "out") io.out(answer.text);
     else io.err(answer.text);
   } catch (error) {
-    // As a command's failure reads (a full disk, a closed descriptor): said on stderr, exit code 2.
-    io.err(`selfharness: ${error instanceof Error ? error.message : String(error)}`);
-    return 2;
+    // A full disk, a closed descriptor: reported as a command's failure is.
+    return reportFailure(io, error);
   }
   return answer.code;
 }
 
+/** How the CLI reports an error nothing else handled: one line on stderr, and exit code 2. */
+export function reportFailure(io: CliIo, error: unknown): number {
+  io.err(`selfharness: ${error instanceof Error ? error.message : String(error)}`);
+  return 2;
+}
+
+/** The help or the version `args` ask for, with its stream and exit code; undefined for anything else. */
 function answerFor(args: string[], io: CliIo): { stream: "out" | "err"; text: string; code: number } | undefined {
   // As commander does when no command is given: the help, on stderr, as an error.
   if (args.length === 0) return { stream: "err", text: topHelp(io.columns?.("err")), code: 2 };
